@@ -1,0 +1,35 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+PORT   ?= 8501
+
+.PHONY: run test bench clean
+
+$(PY):
+	python3 -m venv $(VENV)
+
+# Stamps record what was installed, so a changed pyproject.toml reinstalls.
+$(VENV)/.core: pyproject.toml | $(PY)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml | $(PY)
+	$(PIP) install -q -e '.[dev,torch]'
+	touch $@ $(VENV)/.core
+
+run: $(VENV)/.core
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+		--browser.gatherUsageStats false
+
+test: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Backprop Explorer: see how a multilayer perceptron learns, one phase at a time."""

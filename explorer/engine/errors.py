@@ -1,0 +1,18 @@
+"""The one error the engine raises while training: a value stopped being a finite number."""
+
+from __future__ import annotations
+
+
+class NonFiniteError(FloatingPointError):
+    """NaN or infinity first appeared in ``phase`` ("forward", "error", "backward", "update")
+    at ``layer`` (0-based; None for the error phase). Nothing was overwritten: the parameters
+    from before the failing phase are still the current ones."""
+
+    def __init__(self, phase: str, layer: int | None) -> None:
+        where = f"{phase} pass" if layer is None else f"{phase} pass, layer {layer + 1}"
+        super().__init__(
+            f"The numbers overflowed (NaN or infinity) in the {where}. "
+            "Lower the learning rate or step back; the last finite network is kept."
+        )
+        self.phase = phase
+        self.layer = layer
