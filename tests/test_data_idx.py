@@ -1,0 +1,218 @@
+"""IDX files: raw and gzip (told apart by content), both naming styles, folders and uploads,
+real Fashion-MNIST files when Debian's package is installed, and every kind of bad file."""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from explorer.data import (
+    FASHION_MNIST_CLASSES,
+    FASHION_MNIST_DIR,
+    DataError,
+    encode_idx,
+    load_fashion_mnist,
+    load_idx_files,
+    load_idx_folder,
+    parse_idx,
+)
+from explorer.data import source as source_module
+
+MNIST_NAMES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+DOTTED_NAMES = {role: name.replace("-idx", ".idx") for role, name in MNIST_NAMES.items()}
+
+
+def small_set(n_train: int = 12, n_test: int = 5, side: int = 28) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return {
+        "train_images": rng.integers(0, 256, (n_train, side, side), dtype=np.uint8),
+        "train_labels": (np.arange(n_train) % 10).astype(np.uint8),
+        "test_images": rng.integers(0, 256, (n_test, side, side), dtype=np.uint8),
+        "test_labels": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+
+
+def idx_files(
+    arrays: dict[str, np.ndarray], names: dict[str, str] = MNIST_NAMES
+) -> dict[str, bytes]:
+    return {names[role]: encode_idx(array) for role, array in arrays.items()}
+
+
+def write(folder: Path, files: dict[str, bytes]) -> Path:
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return folder
+
+
+def test_round_trip_of_a_folder(tmp_path: Path) -> None:
+    arrays = small_set()
+    data = load_idx_folder(write(tmp_path, idx_files(arrays)))
+    assert data.input_shape == (28, 28) and data.class_names == tuple("0123456789")
+    np.testing.assert_allclose(
+        data.x_train * 255, arrays["train_images"].reshape(12, -1), atol=1e-4
+    )
+    np.testing.assert_array_equal(data.y_test, arrays["test_labels"])
+    assert data.y_train.dtype == np.int64
+
+
+def test_dotted_names_gzip_and_prefixes_work_from_uploads() -> None:
+    arrays = small_set()
+    names = {role: "emnist-digits-" + name + ".gz" for role, name in DOTTED_NAMES.items()}
+    files = {name: gzip.compress(content) for name, content in idx_files(arrays, names).items()}
+    files["README.txt"] = b"not an IDX file, and ignored"
+    data = load_idx_files(files)
+    np.testing.assert_array_equal(data.y_train, arrays["train_labels"])
+
+
+def test_gzip_is_detected_by_content_not_by_name(tmp_path: Path) -> None:
+    array = small_set()["train_labels"]
+    raw_named_gz = tmp_path / "train-labels-idx1-ubyte.gz"
+    raw_named_gz.write_bytes(encode_idx(array))
+    gzipped_named_raw = tmp_path / "t10k-labels-idx1-ubyte"
+    gzipped_named_raw.write_bytes(gzip.compress(encode_idx(array)))
+    np.testing.assert_array_equal(parse_idx(raw_named_gz), array)
+    np.testing.assert_array_equal(parse_idx(gzipped_named_raw), array)
+
+
+def test_non_square_images_keep_their_shape() -> None:
+    arrays = small_set()
+    arrays["train_images"] = np.zeros((12, 20, 30), np.uint8)
+    arrays["test_images"] = np.zeros((5, 20, 30), np.uint8)
+    assert load_idx_files(idx_files(arrays)).input_shape == (20, 30)
+
+
+def test_custom_class_names_set_the_label_range() -> None:
+    arrays = small_set()
+    arrays["train_labels"][0] = 12
+    with pytest.raises(
+        DataError, match=r"Label 12 of training example 1 is outside the classes 0-9"
+    ):
+        load_idx_files(idx_files(arrays))
+    data = load_idx_files(idx_files(arrays), class_names=[chr(65 + i) for i in range(26)])
+    assert data.n_classes == 26
+
+
+# Each bad file, built by hand, with the words a student should see.
+HEADER_3D = struct.pack(">BBBB3I", 0, 0, 8, 3, 2, 28, 28)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"\x00\x00\x08", "not an IDX file"),
+        (b"PK\x03\x04" + bytes(100), "not an IDX file.*starts with 50 4b 03 04"),
+        (b"\x00\x00\x08\x00" + bytes(8), "not an IDX file"),
+        (struct.pack(">BBBBI", 0, 0, 0x0D, 1, 2) + bytes(8), "type 0x0d; only unsigned bytes"),
+        (struct.pack(">BBBB2I", 0, 0, 8, 3, 2, 28), "cut short inside its header: 3 dimensions"),
+        (
+            HEADER_3D + bytes(2 * 784 - 1),
+            "1,568 bytes of data, but the file holds 1,567.*truncated",
+        ),
+        (HEADER_3D + bytes(2 * 784 + 3), "holds 1,571; it has extra bytes"),
+        (gzip.compress(HEADER_3D + bytes(2 * 784))[:-12], "truncated gzip"),
+        (gzip.compress(HEADER_3D + bytes(2 * 784)) + b"junk", "extra bytes after its gzip"),
+        (b"\x1f\x8b" + bytes(30), "damaged gzip"),
+    ],
+)
+def test_bad_idx_files_are_rejected(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        parse_idx(path)
+
+
+def test_gzip_bomb_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(source_module, "MAX_BYTES", 1024 * 1024)
+    bomb = gzip.compress(bytes(16 * 1024 * 1024))
+    assert len(bomb) < 100_000
+    with pytest.raises(DataError, match="expands to more than 1 MB"):
+        parse_idx(bomb)
+
+
+def test_oversized_raw_file_is_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(source_module, "MAX_BYTES", 1024 * 1024)
+    path = tmp_path / "train-images-idx3-ubyte"
+    path.write_bytes(HEADER_3D + bytes(1024 * 1024))
+    with pytest.raises(DataError, match="larger than 1 MB"):
+        parse_idx(path)
+
+
+def test_swapped_image_and_label_files(tmp_path: Path) -> None:
+    arrays = small_set()
+    arrays["train_images"], arrays["train_labels"] = arrays["train_labels"], arrays["train_images"]
+    with pytest.raises(DataError, match=r"should hold images.*has 1; were the image and label"):
+        load_idx_folder(write(tmp_path, idx_files(arrays)))
+
+
+def test_a_set_without_images_is_rejected() -> None:
+    arrays = small_set()
+    arrays["test_images"] = np.zeros((0, 28, 28), np.uint8)
+    arrays["test_labels"] = np.zeros(0, np.uint8)
+    with pytest.raises(DataError, match="t10k-images-idx3-ubyte holds no images"):
+        load_idx_files(idx_files(arrays))
+
+
+def test_image_and_label_counts_must_match() -> None:
+    arrays = small_set()
+    arrays["test_labels"] = arrays["test_labels"][:4]
+    with pytest.raises(DataError, match="holds 5 images but t10k-labels-idx1-ubyte holds 4"):
+        load_idx_files(idx_files(arrays))
+
+
+def test_train_and_test_image_sizes_must_match() -> None:
+    arrays = small_set()
+    arrays["test_images"] = np.zeros((5, 32, 32), np.uint8)
+    with pytest.raises(DataError, match="training images are 28×28 pixels but the test images"):
+        load_idx_files(idx_files(arrays))
+
+
+def test_missing_and_duplicate_files_are_named(tmp_path: Path) -> None:
+    files = idx_files(small_set())
+    del files["t10k-labels-idx1-ubyte"]
+    with pytest.raises(DataError, match=r"test labels file is missing.*t10k-labels-idx1-ubyte"):
+        load_idx_files(files)
+    files = idx_files(small_set())
+    files["train-images.idx3-ubyte"] = files["train-images-idx3-ubyte"]
+    with pytest.raises(DataError, match="Several files look like the training images"):
+        load_idx_files(files)
+    with pytest.raises(DataError, match="no folder"):
+        load_idx_folder(tmp_path / "nowhere")
+
+
+def test_unreadable_path_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no file at"):
+        parse_idx(tmp_path / "missing")
+    with pytest.raises(DataError, match="is a folder"):
+        parse_idx(tmp_path)
+
+
+@pytest.mark.skipif(
+    not FASHION_MNIST_DIR.is_dir(),
+    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)",
+)
+def test_real_fashion_mnist_from_debian() -> None:
+    names = sorted(path.name for path in FASHION_MNIST_DIR.iterdir())
+    assert "train-images-idx3-ubyte.gz" in names
+    data = load_fashion_mnist()
+    assert (data.x_train.shape, data.x_test.shape) == ((60_000, 784), (10_000, 784))
+    assert data.class_names == FASHION_MNIST_CLASSES and data.input_shape == (28, 28)
+    assert np.bincount(data.y_train).tolist() == [6000] * 10
+    assert np.bincount(data.y_test).tolist() == [1000] * 10
+    assert data.x_train.min() == 0 and data.x_train.max() == 1
+
+
+def test_fashion_mnist_missing_says_how_to_install(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="apt install dataset-fashion-mnist"):
+        load_fashion_mnist(tmp_path / "absent")
