@@ -15,7 +15,16 @@ def imported_after(module: str) -> set[str]:
     return {m.split(".")[0] for m in out.stdout.split()}
 
 
-@pytest.mark.parametrize("module", ["explorer.engine"])
-def test_engine_imports_no_ui_and_no_torch(module: str) -> None:
-    loaded = imported_after(module)
-    assert not loaded & {"streamlit", "plotly", "torch"}
+@pytest.mark.parametrize(
+    ("module", "forbidden"),
+    [
+        ("explorer.engine", {"streamlit", "plotly", "torch"}),
+        ("explorer.data", {"streamlit", "plotly", "torch"}),
+        ("explorer.figures", {"streamlit", "torch"}),
+        ("explorer.inspector", {"streamlit", "plotly", "torch"}),
+        ("explorer.settings", {"streamlit", "plotly", "torch"}),
+        ("explorer.ui.explorer_view", {"torch"}),
+    ],
+)
+def test_import_boundaries(module: str, forbidden: set[str]) -> None:
+    assert not imported_after(module) & forbidden

@@ -9,6 +9,7 @@ from explorer.engine.fast import TrainResult, train_epoch, train_steps
 from explorer.engine.gradcheck import GradientCheck, ParamCheck, gradient_check
 from explorer.engine.init import INITIALIZERS, init_params
 from explorer.engine.losses import LOSS_FUNCTIONS, Loss, encode_targets
+from explorer.engine.metrics import Evaluation, evaluate, predict_classes
 from explorer.engine.optim import OptState, init_opt_state, update
 from explorer.engine.phases import backward, backward_layer, error, forward, forward_layer
 from explorer.engine.spec import (
@@ -32,6 +33,7 @@ __all__ = [
     "OPTIMIZERS",
     "Activation",
     "ErrorTrace",
+    "Evaluation",
     "ForwardTrace",
     "GradientCheck",
     "Gradients",
@@ -55,12 +57,14 @@ __all__ = [
     "epoch_batches",
     "epoch_order",
     "error",
+    "evaluate",
     "forward",
     "forward_layer",
     "gradient_check",
     "init_opt_state",
     "init_params",
     "phase_sequence",
+    "predict_classes",
     "train_epoch",
     "train_steps",
     "update",

@@ -9,9 +9,11 @@ class NonFiniteError(FloatingPointError):
     from before the failing phase are still the current ones."""
 
     def __init__(self, phase: str, layer: int | None) -> None:
-        where = f"{phase} pass" if layer is None else f"{phase} pass, layer {layer + 1}"
+        where = {"error": "the loss", "update": "the weight update"}.get(phase, f"the {phase} pass")
+        if layer is not None:
+            where += f", layer {layer + 1}"
         super().__init__(
-            f"The numbers overflowed (NaN or infinity) in the {where}. "
+            f"The numbers overflowed (NaN or infinity) in {where}. "
             "Lower the learning rate or step back; the last finite network is kept."
         )
         self.phase = phase

@@ -1,0 +1,677 @@
+"""One neuron's chain rule, with the engine's own numbers, for the Explorer's inspector panel.
+
+``inspect_neuron`` reads a ``StepState`` and returns a ``NeuronReport``: for the selected unit and
+the shown sample (or the whole batch) the forward sum, the error or the backpropagated sum, the
+gradients and the update, each as raw floats (taken from the trace, so they equal it exactly),
+LaTeX strings for ``st.latex`` and table rows for ``st.dataframe``. A section whose phase has not
+run yet says so instead of computing anything: the report never runs ahead of the Stepper.
+
+It also holds ``unit_values`` / ``shown``, the one place that decides what "the value of a unit"
+means for a sample or for the batch, which the network figure uses too.
+
+The batch convention, which the captions explain: every loss is a mean over the batch, so each
+row of delta = dL/dz already carries a factor 1/B. The batch gradients are therefore SUMS over
+the batch of per-sample contributions (dL/dw_ij = sum_b a_bi delta_bj, dL/db_j = sum_b delta_bj),
+and a derivative shown for "the batch" is that sum; z and a shown for the batch are means.
+
+Left out: rendering (no streamlit, no plotly here), and anything the engine does not trace
+(dL/dx of the input, optimiser buffers: momentum and Adam steps are shown as the change they made).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from explorer.engine import ACTIVATIONS, NetworkSpec, Params, Phase, StepState, TrainConfig
+from explorer.engine.types import Array
+
+QUANTITIES = ("z", "a", "output_der", "input_der")
+"""What a unit can be coloured or inspected by: total input, activation, dL/da, dL/dz."""
+
+DERIVATIVES = ("output_der", "input_der")
+
+Cell = float | int | str | None
+Row = dict[str, Cell]
+
+
+# -- what a unit's value is -------------------------------------------------------------------
+def unit_values(spec: NetworkSpec, state: StepState, layer: int, quantity: str) -> Array | None:
+    """``quantity`` for every sample and unit of ``layer`` (B, n), or None before it is computed.
+
+    Layer -1 is the input: its value x stands for both z and a; the engine computes no dL/dx.
+    The output layer's derivatives are known from the error phase on.
+    """
+    if quantity not in QUANTITIES:
+        raise ValueError(f"Unknown quantity {quantity!r}; choose one of {', '.join(QUANTITIES)}.")
+    n_layers = len(spec.layers)
+    if layer == -1:
+        return state.x if quantity in ("z", "a") else None
+    if quantity == "z":
+        return state.z[layer] if layer < len(state.z) else None
+    if quantity == "a":
+        return state.a[layer] if layer < len(state.a) else None
+    grads = state.layer_gradients(layer, n_layers)
+    if grads is not None:
+        return grads.output_der if quantity == "output_der" else grads.input_der
+    if layer == n_layers - 1 and state.err is not None:
+        return state.err.output_der if quantity == "output_der" else state.err.input_der
+    return None
+
+
+def shown(values: Array, quantity: str, sample: int | None) -> Array:
+    """One value per unit (n,): row ``sample``, or for the batch the mean of z and a and the
+    SUM of a derivative (its rows already carry the loss's 1/B, so the sum is the batch's)."""
+    if sample is not None:
+        return values[sample]
+    return values.sum(axis=0) if quantity in DERIVATIVES else values.mean(axis=0)
+
+
+def weights_used(state: StepState) -> Params:
+    """The parameters this batch's forward and backward passes used (before its update)."""
+    return state.prev_params if state.prev_params is not None else state.params
+
+
+# -- the report -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    """One term ``weight * value`` of a weighted sum; ``unit`` is the other end of the weight."""
+
+    unit: int
+    weight: float
+    value: float
+    product: float
+
+
+@dataclass(frozen=True)
+class InputNumbers:
+    """An input unit: its value and its strongest outgoing weights (with gradients once known)."""
+
+    value: float
+    targets: tuple[int, ...]
+    weights: tuple[float, ...]
+    grads: tuple[float, ...] | None
+
+
+@dataclass(frozen=True)
+class ForwardNumbers:
+    """z = sum_i w_i a_i + b: the ``terms`` with the largest |w_i a_i| and the ``rest`` summed."""
+
+    z: float
+    a: float
+    bias: float
+    terms: tuple[Term, ...]
+    rest: float
+    n_rest: int
+
+
+@dataclass(frozen=True)
+class ErrorNumbers:
+    """The output unit's dL/da and delta = dL/dz; ``f_der`` is f'(z) where delta = dL/da f'(z)
+    is how the engine got delta (None for the loss shortcuts and for the batch view)."""
+
+    output_der: float
+    input_der: float
+    a: float
+    target: float
+    f_der: float | None
+    rule: str  # "chain", "softmax" (Jacobian-vector product), "cross_entropy", "bce"
+
+
+@dataclass(frozen=True)
+class BackwardNumbers:
+    """dL/da_j = sum_k w_jk delta_k over the layer above, then delta_j = dL/da_j f'(z_j)."""
+
+    output_der: float
+    input_der: float
+    f_der: float | None
+    terms: tuple[Term, ...]
+    rest: float
+    n_rest: int
+
+
+@dataclass(frozen=True)
+class WeightGradient:
+    """dL/dw_ij for one incoming weight: the batch gradient ``grad`` and, for a shown sample,
+    that sample's share ``a_source * delta`` (``share``; None for the batch view)."""
+
+    source: int
+    a_source: float
+    share: float | None
+    grad: float
+
+
+@dataclass(frozen=True)
+class GradientNumbers:
+    """The bias gradient and the incoming weights with the largest |dL/dw|."""
+
+    delta: float
+    bias_grad: float
+    weights: tuple[WeightGradient, ...]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One parameter through the update: ``after = before + step`` (``source`` -1: the bias)."""
+
+    source: int
+    grad: float
+    before: float
+    step: float
+    after: float
+
+
+@dataclass(frozen=True)
+class UpdateNumbers:
+    bias: Change
+    weights: tuple[Change, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report as the page shows it; ``computed`` False means "not yet"."""
+
+    key: str
+    title: str
+    computed: bool
+    latex: tuple[str, ...] = ()
+    caption: str = ""
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NeuronReport:
+    """Everything the inspector shows for unit ``unit`` of ``layer`` (-1: the input).
+
+    The numbers are in the typed fields (None where the phase has not run or the section does
+    not apply to this layer); ``sections`` is the same content, formatted, in reading order.
+    """
+
+    layer: int
+    unit: int
+    sample: int | None
+    title: str
+    input: InputNumbers | None = None
+    forward: ForwardNumbers | None = None
+    error: ErrorNumbers | None = None
+    backward: BackwardNumbers | None = None
+    gradient: GradientNumbers | None = None
+    update: UpdateNumbers | None = None
+    sections: tuple[Section, ...] = ()
+
+
+# -- formatting -------------------------------------------------------------------------------
+def num(v: float) -> str:
+    """A number for LaTeX, 4 significant digits, exponents as 10^k."""
+    s = f"{v:.4g}"
+    if "e" in s:
+        mantissa, exp = s.split("e")
+        return rf"{mantissa}\times 10^{{{int(exp)}}}"
+    return s
+
+
+def _factor(v: float) -> str:
+    # Negative factors in a product get parentheses: 0.5 \cdot (-0.2).
+    return f"({num(v)})" if v < 0 or "times" in num(v) else num(v)
+
+
+def _plus(v: float) -> str:
+    return rf"- {num(-v)}" if v < 0 else rf"+ {num(v)}"
+
+
+def _layer_name(spec: NetworkSpec, layer: int) -> str:
+    if layer == -1:
+        return "input"
+    kind = "output" if layer == len(spec.layers) - 1 else f"hidden layer {layer + 1}"
+    return f"{kind} ({spec.layers[layer].activation})"
+
+
+def _a_sym(layer: int, index: str) -> str:
+    """a_i of ``layer`` (0-based, -1 = input) in LaTeX; display layers count the input as 0."""
+    return f"x_{{{index}}}" if layer == -1 else f"a^{{({layer + 1})}}_{{{index}}}"
+
+
+def _sum_latex(terms: tuple[Term, ...], rest: float, n_rest: int) -> str:
+    parts = [f"{_factor(t.weight)}\\cdot{_factor(t.value)}" for t in terms]
+    text = " + ".join(parts) if parts else "0"
+    if n_rest:
+        more = f"{n_rest}\\text{{ more}}"
+        text += rf" + \underbrace{{{_factor(rest)}}}_{{{more}}}"
+    return text
+
+
+def _top(values: Array, k: int) -> Array:
+    """Indices of the k largest |values|, largest first (stable among ties)."""
+    return np.argsort(-np.abs(values), kind="stable")[:k]
+
+
+def _terms(weights: Array, values: Array, top: int) -> tuple[tuple[Term, ...], float, int]:
+    """The ``top`` largest products w_i v_i, plus the sum and count of the others."""
+    products = weights * values
+    order = _top(products, top)
+    terms = tuple(
+        Term(int(i), float(weights[i]), float(values[i]), float(products[i])) for i in order
+    )
+    others = np.ones(len(products), dtype=bool)
+    others[order] = False
+    return terms, float(products[others].sum()), int(others.sum())
+
+
+def _pending(key: str, title: str, phase: Phase) -> Section:
+    return Section(key, title, False, caption=f"Not computed yet: comes with the phase '{phase}'.")
+
+
+# -- the sections -----------------------------------------------------------------------------
+def _where(sample: int | None) -> str:
+    return f"sample {sample}" if sample is not None else "the batch"
+
+
+def _input(
+    spec: NetworkSpec, state: StepState, unit: int, sample: int | None, top: int
+) -> tuple[InputNumbers, tuple[Section, ...]]:
+    x = float(shown(state.x, "a", sample)[unit])
+    w = state.params.weights[0][unit]
+    order = _top(w, top)
+    grads = state.layer_gradients(0, len(spec.layers))
+    g = grads.weight_der[unit] if grads is not None else None
+    numbers = InputNumbers(
+        x,
+        tuple(int(k) for k in order),
+        tuple(float(w[k]) for k in order),
+        None if g is None else tuple(float(g[k]) for k in order),
+    )
+    mean = "" if sample is not None else r"\bar "
+    value = Section(
+        "input",
+        "Input value",
+        True,
+        (f"{mean}x_{{{unit}}} = {num(x)}",),
+        f"Input {unit} of {_where(sample)}"
+        + ("" if sample is not None else " (mean over the batch)")
+        + ". It feeds every unit of layer 1 through its weights.",
+    )
+    rows: list[Row] = []
+    for i, k in enumerate(numbers.targets):
+        row: Row = {"to unit": k, "w": numbers.weights[i]}
+        if numbers.grads is not None:
+            row["dL/dw (batch)"] = numbers.grads[i]
+        rows.append(row)
+    outgoing = Section(
+        "outgoing",
+        "Strongest outgoing weights",
+        True,
+        caption="The current weights from this input with the largest |w|"
+        + ("." if g is not None else "; their gradients come with 'backward, layer 1'."),
+        rows=rows,
+    )
+    return numbers, (value, outgoing)
+
+
+def _forward(
+    spec: NetworkSpec, state: StepState, layer: int, unit: int, sample: int | None, top: int
+) -> tuple[ForwardNumbers, Section]:
+    params = weights_used(state)
+    a_prev = state.x if layer == 0 else state.a[layer - 1]
+    w = params.weights[layer][:, unit]
+    bias = float(params.biases[layer][unit])
+    z = float(shown(state.z[layer], "z", sample)[unit])
+    a = float(shown(state.a[layer], "a", sample)[unit])
+    terms, rest, n_rest = _terms(w, shown(a_prev, "a", sample), top)
+    numbers = ForwardNumbers(z, a, bias, terms, rest, n_rest)
+
+    act = ACTIVATIONS[spec.layers[layer].activation]
+    d, j = layer + 1, unit
+    bar = "" if sample is not None else r"\bar "
+    symbolic = (
+        rf"{bar}z^{{({d})}}_{{{j}}} = \sum_i w^{{({d})}}_{{i{j}}}\,{bar}{_a_sym(layer - 1, 'i')}"
+        rf" + b^{{({d})}}_{{{j}}}"
+    )
+    numeric = rf"= {_sum_latex(terms, rest, n_rest)} {_plus(bias)} = {num(z)}"
+    if sample is not None:
+        arg = "z" if act.elementwise else r"z_1, \dots, z_n"
+        activation = rf"a^{{({d})}}_{{{j}}} = f({arg}),\quad f(z) = {act.formula}\;\Rightarrow\;"
+        activation += rf" a^{{({d})}}_{{{j}}} = {num(a)}"
+        caption = f"Sample {sample}: the largest terms w_i·a_i first."
+    else:
+        activation = rf"\bar a^{{({d})}}_{{{j}}} = \frac{{1}}{{B}}\sum_b f(z_b) = {num(a)}"
+        caption = (
+            "Batch mean: z is linear, so its mean is the sum of weights times mean inputs; "
+            "the mean of a = f(z) is not f(mean z)."
+        )
+    rows: list[Row] = [
+        {"input i": t.unit, "w_i": t.weight, "a_i": t.value, "w_i·a_i": t.product} for t in terms
+    ]
+    if n_rest:
+        rows.append({"input i": f"{n_rest} others", "w_i·a_i": rest})
+    rows.append({"input i": "bias b", "w_i·a_i": bias})
+    rows.append({"input i": "z", "w_i·a_i": z})
+    return numbers, Section(
+        "forward",
+        "Forward: total input and activation",
+        True,
+        (symbolic, numeric, activation),
+        caption,
+        rows,
+    )
+
+
+def _error(
+    spec: NetworkSpec, state: StepState, unit: int, sample: int | None
+) -> tuple[ErrorNumbers, Section]:
+    err = state.err
+    assert err is not None
+    layer = len(spec.layers) - 1
+    act = ACTIVATIONS[spec.layers[layer].activation]
+    if spec.loss in ("cross_entropy", "binary_cross_entropy"):
+        rule = "bce" if spec.loss == "binary_cross_entropy" else spec.loss
+    else:
+        rule = "chain" if act.elementwise else "softmax"
+    # f'(z) on the whole (B, n) array, as the engine computed it, so delta = dL/da f'(z) exactly.
+    f_der = None
+    if rule == "chain" and sample is not None:
+        f_der = float(act.der(state.z[layer])[sample, unit])
+    e = ErrorNumbers(
+        float(shown(err.output_der, "output_der", sample)[unit]),
+        float(shown(err.input_der, "input_der", sample)[unit]),
+        float(shown(state.a[layer], "a", sample)[unit]),
+        _target(spec, err.target, unit, sample),
+        f_der,
+        rule,
+    )
+    lines, why = _error_latex(e, unit, sample, state.a[layer].shape, act.der_formula)
+    row: Row = {"a": e.a, "target": e.target, "dL/da": e.output_der, "delta = dL/dz": e.input_der}
+    if f_der is not None:
+        row["f'(z)"] = f_der
+    return e, Section("error", "Error at the output", True, lines, why, [row])
+
+
+def _error_latex(
+    e: ErrorNumbers, j: int, sample: int | None, shape: tuple[int, ...], der_formula: str
+) -> tuple[tuple[str, ...], str]:
+    """The output delta's rule for this loss and activation, with numbers for one sample."""
+    batch, n = shape[0], shape[0] * shape[1]  # mse and bce average over all B * n_out values
+    a, t = num(e.a), num(e.target)
+    dz = rf"\frac{{\partial L}}{{\partial z_{{{j}}}}}"
+    da = rf"\frac{{\partial L}}{{\partial a_{{{j}}}}}"
+    one = sample is not None
+    if e.rule == "cross_entropy":
+        lines = [rf"{dz} = \frac{{a_{{{j}}} - t_{{{j}}}}}{{B}}"]
+        lines += [rf"= \frac{{{a} - {t}}}{{{batch}}} = {num(e.input_der)}"] if one else []
+        why = (
+            "Softmax with cross-entropy: the softmax Jacobian and the log cancel, so delta is "
+            "(a − one-hot target) / B, exact even where dL/da overflows."
+        )
+    elif e.rule == "bce":
+        lines = [rf"{dz} = \frac{{\sigma(z_{{{j}}}) - t_{{{j}}}}}{{N}}"]
+        lines += [rf"= \frac{{{a} - {t}}}{{{n}}} = {num(e.input_der)}"] if one else []
+        why = "Sigmoid with binary cross-entropy: delta = (a − t) / N, N = B × outputs."
+    else:
+        lines = [rf"{da} = \frac{{2\,(a_{{{j}}} - t_{{{j}}})}}{{N}}"]
+        lines += [rf"= \frac{{2\,({a} - {t})}}{{{n}}} = {num(e.output_der)}"] if one else []
+        why = "Mean squared error over N = B × outputs values, then the chain rule through f."
+        if e.rule == "chain":
+            lines.append(rf"\delta_{{{j}}} = {da}\,f'(z_{{{j}}}),\quad f'(z) = {der_formula}")
+            if e.f_der is not None:
+                lines.append(
+                    rf"= {_factor(e.output_der)}\cdot{_factor(e.f_der)} = {num(e.input_der)}"
+                )
+        else:  # softmax under mse: the Jacobian-vector product couples the outputs
+            lines.append(
+                rf"\delta_{{{j}}} = a_{{{j}}}\Big({da} - \sum_k "
+                r"\frac{\partial L}{\partial a_k}\,a_k\Big)"
+                + (rf" = {num(e.input_der)}" if one else "")
+            )
+    if not one:
+        lines.append(rf"\sum_b \delta_{{b,{j}}} = {num(e.input_der)}")
+        why += (
+            f" For the batch: sums over the batch (dL/da = {e.output_der:.4g}); each sample's "
+            "row already carries the 1/B of the mean loss."
+        )
+    return tuple(lines), why
+
+
+def _target(spec: NetworkSpec, target: Array, unit: int, sample: int | None) -> float:
+    """The target of this output unit (one-hot for class indices); the batch mean if no sample."""
+    col = (target == unit).astype(float) if spec.loss == "cross_entropy" else target[:, unit]
+    return float(col[sample]) if sample is not None else float(col.mean())
+
+
+def _backward(
+    spec: NetworkSpec, state: StepState, layer: int, unit: int, sample: int | None, top: int
+) -> tuple[BackwardNumbers, Section]:
+    n_layers = len(spec.layers)
+    own = state.layer_gradients(layer, n_layers)
+    above = state.layer_gradients(layer + 1, n_layers)
+    assert own is not None and above is not None
+    w = weights_used(state).weights[layer + 1][unit]  # w_jk to every unit k above
+    terms, rest, n_rest = _terms(w, shown(above.input_der, "input_der", sample), top)
+    out_der = float(shown(own.output_der, "output_der", sample)[unit])
+    delta = float(shown(own.input_der, "input_der", sample)[unit])
+    act = ACTIVATIONS[spec.layers[layer].activation]
+    d, j = layer + 1, unit
+    lines = [
+        rf"\frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}} = \sum_k w^{{({d + 1})}}_{{{j}k}}"
+        rf"\,\delta^{{({d + 1})}}_k = {_sum_latex(terms, rest, n_rest)} = {num(out_der)}",
+        rf"\delta^{{({d})}}_{{{j}}} = \frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}}"
+        rf"\,f'(z^{{({d})}}_{{{j}}}),\quad f'(z) = {act.der_formula}",
+    ]
+    f_der: float | None = None
+    if sample is not None:
+        f_der = float(act.der(state.z[layer])[sample, unit])
+        lines.append(rf"= {_factor(out_der)}\cdot{_factor(f_der)} = {num(delta)}")
+        caption = (
+            f"Sample {sample}: each unit k above sends back its delta through the weight w_jk; "
+            "largest terms first."
+        )
+    else:
+        lines.append(rf"\sum_b \delta^{{({d})}}_{{b,{j}}} = {num(delta)}")
+        caption = (
+            "Batch: the sum over the batch of each sample's dL/da and delta (each row already "
+            "carries 1/B); the product rule holds per sample, not for the sums, so pick a "
+            "sample to see f'(z)."
+        )
+    rows: list[Row] = [
+        {"unit k above": t.unit, "w_jk": t.weight, "delta_k": t.value, "w_jk·delta_k": t.product}
+        for t in terms
+    ]
+    if n_rest:
+        rows.append({"unit k above": f"{n_rest} others", "w_jk·delta_k": rest})
+    rows.append({"unit k above": "dL/da_j", "w_jk·delta_k": out_der})
+    numbers = BackwardNumbers(out_der, delta, f_der, terms, rest, n_rest)
+    return numbers, Section(
+        "backward", "Backward: the error sent back to this unit", True, tuple(lines), caption, rows
+    )
+
+
+def _gradient(
+    spec: NetworkSpec, state: StepState, layer: int, unit: int, sample: int | None, top: int
+) -> tuple[GradientNumbers, Section]:
+    grads = state.layer_gradients(layer, len(spec.layers))
+    assert grads is not None
+    a_prev = state.x if layer == 0 else state.a[layer - 1]
+    g = grads.weight_der[:, unit]
+    delta = float(shown(grads.input_der, "input_der", sample)[unit])
+    a_shown = shown(a_prev, "a", sample)
+    weights = tuple(
+        WeightGradient(
+            int(i),
+            float(a_shown[i]),
+            None if sample is None else float(a_prev[sample, i] * grads.input_der[sample, unit]),
+            float(g[i]),
+        )
+        for i in _top(g, top)
+    )
+    numbers = GradientNumbers(delta, float(grads.bias_der[unit]), weights)
+    d, j = layer + 1, unit
+    a_i = _a_sym(layer - 1, "b,i")
+    lines = [
+        rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{i{j}}}}} = \sum_b {a_i}\,"
+        rf"\delta^{{({d})}}_{{b,{j}}},\qquad \frac{{\partial L}}{{\partial b^{{({d})}}_{{{j}}}}}"
+        rf" = \sum_b \delta^{{({d})}}_{{b,{j}}} = {num(numbers.bias_grad)}",
+    ]
+    if weights:
+        w0 = weights[0]
+        if w0.share is not None:
+            lines.append(
+                rf"\text{{sample {sample}: }} {_a_sym(layer - 1, str(w0.source))}\,\delta_{{{j}}}"
+                rf" = {_factor(w0.a_source)}\cdot{_factor(delta)} = {num(w0.share)}"
+            )
+        lines.append(
+            rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{{w0.source}{j}}}}} = {num(w0.grad)}"
+            r"\quad\text{(whole batch)}"
+        )
+    caption = (
+        "The loss is a mean over the batch, so every delta already carries 1/B and the batch "
+        "gradient is the SUM of the samples' shares a_i·delta_j; that sum is what the "
+        "optimizer uses. Incoming weights with the largest |dL/dw| first."
+    )
+    rows: list[Row] = []
+    for wg in weights:
+        row: Row = {"from unit i": wg.source, "a_i": wg.a_source}
+        if wg.share is not None:
+            row["delta_j"] = delta
+            row["a_i·delta_j (this sample)"] = wg.share
+        row["dL/dw_ij (batch)"] = wg.grad
+        rows.append(row)
+    rows.append({"from unit i": "bias", "dL/dw_ij (batch)": numbers.bias_grad})
+    return numbers, Section("gradient", "Gradients", True, tuple(lines), caption, rows)
+
+
+def _update(
+    state: StepState, layer: int, unit: int, gradient: GradientNumbers, config: TrainConfig | None
+) -> tuple[UpdateNumbers, Section]:
+    before, after = state.prev_params, state.params
+    assert before is not None
+
+    def change(source: int, grad: float) -> Change:
+        if source == -1:
+            b, a = before.biases[layer][unit], after.biases[layer][unit]
+        else:
+            b, a = before.weights[layer][source, unit], after.weights[layer][source, unit]
+        # The step is the change the optimizer made, read back from the two parameter sets.
+        return Change(source, grad, float(b), float(a - b), float(a))
+
+    numbers = UpdateNumbers(
+        change(-1, gradient.bias_grad),
+        tuple(change(wg.source, wg.grad) for wg in gradient.weights),
+    )
+    rows: list[Row] = [
+        {
+            "parameter": "bias" if c.source == -1 else f"w from unit {c.source}",
+            "before": c.before,
+            "gradient (batch)": c.grad,
+            "step": c.step,
+            "after": c.after,
+        }
+        for c in (numbers.bias, *numbers.weights)
+    ]
+    lines, caption = _update_rule(numbers, layer, unit, config)
+    return numbers, Section("update", "Update", True, lines, caption, rows)
+
+
+def _update_rule(
+    numbers: UpdateNumbers, layer: int, unit: int, config: TrainConfig | None
+) -> tuple[tuple[str, ...], str]:
+    """The update of the weight with the largest gradient (the bias if there is none)."""
+    c = numbers.weights[0] if numbers.weights else numbers.bias
+    d = layer + 1
+    name = f"b^{{({d})}}_{{{unit}}}" if c.source == -1 else f"w^{{({d})}}_{{{c.source}{unit}}}"
+    if config is None or config.optimizer != "sgd":
+        how = "the optimizer" if config is None else config.optimizer
+        line = (
+            rf"{name} \leftarrow {name} + \Delta = {num(c.before)} {_plus(c.step)} = {num(c.after)}"
+        )
+        caption = f"The step is the change {how} made" + (
+            "; momentum and Adam scale the gradient with their running averages, so the "
+            "step is not simply −η·gradient."
+            if config is not None
+            else "."
+        )
+        return (line,), caption
+    lr = config.learning_rate
+    reg = ""
+    if c.source != -1 and config.l1:
+        reg += rf" + {num(config.l1)}\,\mathrm{{sign}}({name})"
+    if c.source != -1 and config.l2:
+        reg += rf" + {num(config.l2)}\,{name}"
+    grad = rf"\frac{{\partial L}}{{\partial {name}}}"
+    line = (
+        rf"{name} \leftarrow {name} - \eta\,\Big({grad}{reg}\Big)"
+        if reg
+        else rf"{name} \leftarrow {name} - \eta\,{grad}"
+    )
+    g = c.grad
+    if c.source != -1:
+        # torch's order: l1 * sign(w) first, then l2 * w, both on the weight before the step.
+        g = g + config.l1 * float(np.sign(c.before)) + config.l2 * c.before
+    numeric = rf"= {num(c.before)} - {num(lr)}\cdot{_factor(g)} = {num(c.after)}"
+    caption = (
+        f"Plain SGD with learning rate η = {lr:.4g}: the step is −η times the batch gradient"
+        + (" plus the L1/L2 terms (weights only, not biases)." if reg else ".")
+    )
+    return (line, numeric), caption
+
+
+# -- the entry point --------------------------------------------------------------------------
+def inspect_neuron(
+    spec: NetworkSpec,
+    state: StepState,
+    layer: int,
+    unit: int,
+    *,
+    sample: int | None = None,
+    config: TrainConfig | None = None,
+    top: int = 5,
+) -> NeuronReport:
+    """The chain rule at unit ``unit`` of ``layer`` (0-based; -1 = the input) for row ``sample``
+    of the batch, or for the batch as a whole (``sample=None``), as far as ``state`` has got.
+
+    ``top`` bounds the terms listed per sum; ``config`` (the step's optimizer settings) lets the
+    update section write out the SGD rule with its numbers.
+    """
+    n_layers = len(spec.layers)
+    if not -1 <= layer < n_layers:
+        raise ValueError(f"Layer {layer} does not exist (use -1 for the input, 0..{n_layers - 1}).")
+    if not 0 <= unit < spec.sizes[layer + 1]:
+        raise ValueError(f"Unit {unit} does not exist in a layer of {spec.sizes[layer + 1]}.")
+    if sample is not None and not 0 <= sample < len(state.x):
+        raise ValueError(f"Sample {sample} is not in this batch of {len(state.x)}.")
+    where = f"sample {sample}" if sample is not None else "batch"
+    title = f"{_layer_name(spec, layer)}, unit {unit} ({where})"
+    if layer == -1:
+        numbers, sections = _input(spec, state, unit, sample, top)
+        return NeuronReport(layer, unit, sample, title, input=numbers, sections=sections)
+
+    forward = error = backward = gradient = update = None
+    parts: list[Section] = []
+    if layer < len(state.z):
+        forward, part = _forward(spec, state, layer, unit, sample, top)
+        parts.append(part)
+    else:
+        parts.append(_pending("forward", "Forward", Phase("forward", layer)))
+    own = state.layer_gradients(layer, n_layers)
+    if layer == n_layers - 1:
+        if state.err is not None:
+            error, part = _error(spec, state, unit, sample)
+            parts.append(part)
+        else:
+            parts.append(_pending("error", "Error at the output", Phase("error")))
+    elif own is not None:
+        backward, part = _backward(spec, state, layer, unit, sample, top)
+        parts.append(part)
+    else:
+        parts.append(_pending("backward", "Backward", Phase("backward", layer)))
+    if own is not None:
+        gradient, part = _gradient(spec, state, layer, unit, sample, top)
+        parts.append(part)
+    else:
+        parts.append(_pending("gradient", "Gradients", Phase("backward", layer)))
+    if gradient is not None and state.prev_params is not None:
+        update, part = _update(state, layer, unit, gradient, config)
+        parts.append(part)
+    else:
+        parts.append(_pending("update", "Update", Phase("update")))
+    return NeuronReport(
+        layer, unit, sample, title, None, forward, error, backward, gradient, update, tuple(parts)
+    )

@@ -1,0 +1,305 @@
+"""The Explorer page's body: step controls, status, the network graph, the neuron inspector,
+the live loss and accuracy, and the gradient check.
+
+Buttons act through ``on_click`` callbacks, which run before the script, so the page drawn
+after a click already shows the new state. Play is a fragment that reruns on a timer and takes
+a few steps per tick; it stops by itself when the numbers overflow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from explorer.engine import Stepper, gradient_check, predict_classes
+from explorer.figures import curves_figure, network_figure, neuron_at
+from explorer.inspector import QUANTITIES, inspect_neuron
+from explorer.ui.session import Run, act
+
+PLAY_INTERVAL = 0.25  # seconds between play ticks
+QUANTITY_LABELS = {
+    "a": "activation a",
+    "z": "total input z",
+    "output_der": "dL/da",
+    "input_der": "δ = dL/dz",
+}
+EDGE_LABELS = {"weight": "weight w", "weight_der": "gradient dL/dw"}
+
+
+# -- actions (callbacks) -----------------------------------------------------------------
+def _next_phase(run: Run) -> None:
+    act(run, Stepper.advance, record=run.stepper.next_phase.kind == "update")
+
+
+def _finish_step(run: Run) -> None:
+    act(run, Stepper.finish_step)
+
+
+def _run_steps(run: Run) -> None:
+    n = int(st.session_state.w_run_n)
+    act(run, lambda s: s.run_steps(n))
+
+
+def _run_epoch(run: Run) -> None:
+    act(run, Stepper.run_epoch)
+
+
+def _step_back(run: Run) -> None:
+    run.stepper.step_back()
+    run.failure = None
+    run.forget_future()
+
+
+def _reset(run: Run) -> None:
+    while run.stepper.step_back():
+        pass
+    run.failure = None
+    run.playing = False
+    run.forget_future()
+
+
+def _toggle_play(run: Run) -> None:
+    run.playing = not run.playing
+
+
+def _select(run: Run, fig_key: str) -> None:
+    event: Any = st.session_state.get(fig_key)
+    points = (event or {}).get("selection", {}).get("points", [])
+    figure = st.session_state.get("graph_figure")
+    if points and figure is not None:
+        picked = neuron_at(figure, points)
+        if picked is not None:
+            run.selected = picked
+
+
+def _check_gradients(run: Run) -> None:
+    s = run.stepper.state
+    check = gradient_check(
+        run.spec, s.params, s.x, s.target, max_per_layer=40, rng=np.random.default_rng(0)
+    )
+    st.session_state.gradient_check = [
+        {"layer": layer + 1, "largest relative error": f"{err:.2e}"}
+        for layer, err in check.max_rel_error_per_layer().items()
+    ]
+
+
+# -- drawing ---------------------------------------------------------------------------------
+def controls(run: Run) -> None:
+    """The step buttons, in the order of a step."""
+    stepper = run.stepper
+    cols = st.columns([1, 1.2, 1.2, 0.8, 1, 1, 1, 0.8])
+    cols[0].button(
+        "⏮ Back",
+        key="b_back",
+        on_click=_step_back,
+        args=(run,),
+        disabled=not stepper.can_step_back,
+        help="Undo the last action (up to 200 states).",
+    )
+    cols[1].button(
+        f"▶ {stepper.next_phase}",
+        key="b_phase",
+        on_click=_next_phase,
+        args=(run,),
+        type="primary",
+        help="Run the next phase of this mini-batch.",
+    )
+    cols[2].button(
+        "⏭ Complete step",
+        key="b_step",
+        on_click=_finish_step,
+        args=(run,),
+        help="Finish this mini-batch through its weight update.",
+    )
+    cols[3].number_input("N", 1, 1000, value=10, key="w_run_n", label_visibility="collapsed")
+    cols[4].button("Run N steps", key="b_run", on_click=_run_steps, args=(run,))
+    cols[5].button("Run epoch", key="b_epoch", on_click=_run_epoch, args=(run,))
+    cols[6].button(
+        "⏸ Pause" if run.playing else "▶ Play",
+        key="b_play",
+        on_click=_toggle_play,
+        args=(run,),
+    )
+    cols[7].button("↺ Reset", key="b_reset", on_click=_reset, args=(run,))
+
+
+def status(run: Run) -> str:
+    s = run.stepper.state
+    last = run.stepper.last_phase
+    done = "start of a mini-batch" if last is None else f"done: {last}"
+    return (
+        f"Epoch {s.epoch + 1} · step {s.step} · batch of {len(s.batch_index)} · {done} · "
+        f"next: {run.stepper.next_phase}"
+    )
+
+
+def view_options(run: Run) -> tuple[str, str, int | None, int]:
+    """Colour, edges, shown sample and top-K choices."""
+    s = run.stepper.state
+    left, mid, right, far = st.columns([1.2, 1, 1.4, 1])
+    color_by = left.selectbox(
+        "Colour neurons by", QUANTITIES, format_func=QUANTITY_LABELS.__getitem__, key="w_color"
+    )
+    edge_by = mid.selectbox(
+        "Colour edges by", tuple(EDGE_LABELS), format_func=EDGE_LABELS.__getitem__, key="w_edges"
+    )
+    n = len(s.batch_index)
+    labels = run.dataset.y_train[s.batch_index]
+    options: list[int | None] = [None, *range(n)]
+    if st.session_state.get("w_sample") not in options:
+        st.session_state.w_sample = None
+
+    def name(i: int | None) -> str:
+        if i is None:
+            return f"Batch (mean of {n})"
+        label = run.dataset.class_names[int(labels[i])] if run.dataset.class_names else labels[i]
+        return f"Sample {i + 1} (label {label})"
+
+    sample = right.selectbox("Shown sample", options, format_func=name, key="w_sample")
+    top_k = 200
+    if run.spec.input_size > 64:
+        top_k = far.slider("Input edges shown", 20, 1000, 200, step=20, key="w_top_k")
+    return color_by, edge_by, sample, top_k
+
+
+def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int) -> None:
+    shape = run.dataset.input_shape
+    fig = network_figure(
+        run.spec,
+        run.stepper.state,
+        color_by=color_by,
+        edge_by=edge_by,
+        sample=sample,
+        top_k=top_k,
+        phase=run.stepper.last_phase,
+        selected=run.selected,
+        input_shape=(shape[0], shape[1]) if len(shape) == 2 else None,
+    )
+    st.session_state.graph_figure = fig
+    st.plotly_chart(
+        fig,
+        key="graph",
+        on_select=lambda: _select(run, "graph"),
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+    st.caption("Click a neuron to inspect it. Hover over neurons and edges for exact numbers.")
+
+
+def inspector(run: Run, sample: int | None) -> None:
+    st.subheader("Neuron inspector")
+    if run.selected is None:
+        st.info("Click a neuron in the graph to see its chain rule with the real numbers.")
+        return
+    layer, unit = run.selected
+    if layer >= len(run.spec.layers) or unit >= run.spec.sizes[layer + 1]:
+        run.selected = None
+        return
+    report = inspect_neuron(
+        run.spec, run.stepper.state, layer, unit, sample=sample, config=run.stepper.config
+    )
+    st.markdown(f"**{report.title}**")
+    for section in report.sections:
+        with st.expander(section.title, expanded=section.computed):
+            if not section.computed:
+                st.caption(section.caption)
+                continue
+            for line in section.latex:
+                st.latex(line)
+            if section.caption:
+                st.caption(section.caption)
+            if section.rows:
+                st.markdown(_table(section.rows))
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    """Rows as a Markdown table: far cheaper to send than a dataframe, and columns may mix
+    numbers with labels such as "bias"."""
+
+    def cell(v: Any) -> str:
+        return "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+
+    head = list(rows[0])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(cell(r.get(k)) for k in head) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def prediction(run: Run, sample: int | None) -> None:
+    s = run.stepper.state
+    if len(s.a) < len(run.spec.layers) or sample is None or run.dataset.task != "classification":
+        return
+    out = s.a[-1][sample : sample + 1]
+    predicted = int(predict_classes(out)[0])
+    label = int(run.dataset.y_train[s.batch_index[sample]])
+    names = run.dataset.class_names
+    verdict = "✅" if predicted == label else "❌"
+    st.markdown(f"**Prediction** {verdict} {names[predicted]} (label {names[label]})")
+    if out.shape[1] > 1:
+        st.bar_chart({"probability": {names[i]: float(v) for i, v in enumerate(out[0])}})
+
+
+def metrics(run: Run) -> None:
+    rows = [run.metrics[k] for k in sorted(run.metrics)]
+    last = rows[-1]
+    a, b = st.columns(2)
+    a.metric("Train loss", f"{last.train_loss:.4f}")
+    b.metric("Test loss", f"{last.test_loss:.4f}")
+    if last.train_accuracy is not None and last.test_accuracy is not None:
+        a.metric("Train accuracy", f"{last.train_accuracy:.1%}")
+        b.metric("Test accuracy", f"{last.test_accuracy:.1%}")
+    if len(rows) > 1:
+        fig = curves_figure(
+            [r.step for r in rows],
+            {"train loss": [r.train_loss for r in rows], "test loss": [r.test_loss for r in rows]},
+            y_title="loss",
+        )
+        st.plotly_chart(fig, key="curves", config={"displayModeBar": False})
+
+
+def gradient_panel(run: Run) -> None:
+    st.button(
+        "Check gradients",
+        key="b_gradcheck",
+        on_click=_check_gradients,
+        args=(run,),
+        help="Compare backprop with central finite differences on this mini-batch.",
+    )
+    table = st.session_state.get("gradient_check")
+    if table:
+        st.dataframe(table, hide_index=True)
+        st.caption("Relative error |backprop − numeric| / max(|backprop|, |numeric|, 1e-6).")
+
+
+def explorer_page(run: Run) -> None:
+    """The whole body of the Explorer page."""
+    st.title("Backprop Explorer")
+    if run.notice:
+        st.toast(run.notice)
+        run.notice = None
+    controls(run)
+    color_by, edge_by, sample, top_k = view_options(run)
+
+    @st.fragment(run_every=PLAY_INTERVAL if run.playing else None)
+    def live() -> None:
+        was_playing = run.playing
+        if run.playing:
+            act(run, Stepper.finish_step)
+        if was_playing and not run.playing:
+            st.rerun(scope="app")  # overflow stopped play: redraw the controls, no timer
+        if run.failure:
+            st.error(run.failure)
+        st.caption(status(run))
+        shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
+        left, right = st.columns([2.2, 1])
+        with left:
+            graph(run, color_by, edge_by, shown, top_k)
+        with right:
+            inspector(run, shown)
+            prediction(run, shown)
+            metrics(run)
+            gradient_panel(run)
+
+    live()

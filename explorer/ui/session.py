@@ -1,0 +1,130 @@
+"""Per-user state: the current run (settings, dataset, Stepper, metrics) in st.session_state.
+
+Nothing here is shared between users: each browser session gets its own ``Run``. The settings
+decide whether a change rebuilds the network (data, architecture, initialisation, seed) or
+only retunes training (rate, optimizer, batch size, regularisation); both are said to the user.
+Actions that could overflow catch NonFiniteError, stop play, and keep the last finite network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import streamlit as st
+
+from explorer.data import Dataset
+from explorer.engine import NetworkSpec, NonFiniteError, SpecError, Stepper, evaluate
+from explorer.settings import Settings
+
+KEY = "run"
+EVAL_ROWS = 2000  # rows of each set used for the live loss/accuracy: enough to be stable
+
+
+@dataclass
+class Metrics:
+    """The network's loss/accuracy at one step: on its last batch, and on train and test."""
+
+    step: int
+    batch_loss: float | None
+    train_loss: float
+    test_loss: float
+    train_accuracy: float | None
+    test_accuracy: float | None
+
+
+@dataclass
+class Run:
+    """One user's network and what it has done."""
+
+    settings: Settings
+    dataset: Dataset
+    spec: NetworkSpec
+    stepper: Stepper
+    metrics: dict[int, Metrics] = field(default_factory=dict)
+    selected: tuple[int, int] | None = None
+    playing: bool = False
+    notice: str | None = None
+    failure: str | None = None
+
+    def record(self) -> None:
+        """Evaluate the current parameters (on up to EVAL_ROWS rows of each set)."""
+        s = self.stepper.state
+        d = self.dataset
+        classify = d.task == "classification"
+        # float32, like the data: four times less to move than float64, ample for a display
+        params = s.params.astype(np.float32)
+        train = evaluate(
+            self.spec, params, d.x_train[:EVAL_ROWS], d.y_train[:EVAL_ROWS], classify=classify
+        )
+        test = evaluate(
+            self.spec, params, d.x_test[:EVAL_ROWS], d.y_test[:EVAL_ROWS], classify=classify
+        )
+        batch_loss = s.err.loss if s.err is not None and s.prev_params is not None else None
+        self.metrics[s.step] = Metrics(
+            s.step, batch_loss, train.loss, test.loss, train.accuracy, test.accuracy
+        )
+
+    def forget_future(self) -> None:
+        """After stepping back: drop metrics of steps not reached any more."""
+        step = self.stepper.state.step
+        for later in [k for k in self.metrics if k > step]:
+            del self.metrics[later]
+
+
+def build(settings: Settings, dataset: Dataset) -> Run:
+    spec = settings.network_spec(dataset)
+    stepper = Stepper(
+        spec,
+        settings.train_config(),
+        dataset.x_train,
+        dataset.y_train,
+        seed=settings.seed,
+        init=settings.init,
+    )
+    run = Run(settings, dataset, spec, stepper)
+    run.record()
+    return run
+
+
+def sync(settings: Settings, dataset: Dataset) -> Run:
+    """The user's run, rebuilt if the data or the network changed, retuned otherwise."""
+    run: Run | None = st.session_state.get(KEY)
+    if run is None:
+        run = st.session_state[KEY] = build(settings, dataset)
+    elif run.dataset is not dataset or run.settings.rebuild_key() != settings.rebuild_key():
+        what = _rebuild_reason(run.settings, settings)
+        try:
+            new = build(settings, dataset)
+        except SpecError as exc:
+            run.failure = f"Cannot build that network: {exc}"
+            return run
+        new.notice = f"Network rebuilt with fresh weights because the {what} changed."
+        run = st.session_state[KEY] = new
+    elif run.settings != settings:
+        run.stepper.set_config(settings.train_config())
+        run.settings = settings
+        run.notice = "Training settings updated; the network keeps what it has learned."
+    return run
+
+
+def _rebuild_reason(old: Settings, new: Settings) -> str:
+    names = [
+        f.name
+        for f in fields(Settings)
+        if f.metadata["group"] != "training" and getattr(old, f.name) != getattr(new, f.name)
+    ]
+    return ", ".join(n.replace("_", " ") for n in names) or "dataset"
+
+
+def act(run: Run, action: Callable[[Stepper], object], *, record: bool = True) -> None:
+    """Run a Stepper action; on overflow stop play and say where, keeping the network."""
+    try:
+        action(run.stepper)
+        run.failure = None
+        if record:
+            run.record()
+    except NonFiniteError as exc:
+        run.playing = False
+        run.failure = str(exc)

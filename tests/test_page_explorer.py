@@ -1,0 +1,156 @@
+"""The Explorer page driven through AppTest: controls, phases, step back, rebuild rules, the
+inspector's numbers, the sidebar across reruns, and a diverging run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.inspector import num
+
+APP = str(Path(__file__).parents[1] / "app.py")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60).run()
+    assert not app.exception
+    return app
+
+
+def run_of(at: AppTest):  # type: ignore[no-untyped-def]
+    return at.session_state["run"]
+
+
+def status(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Epoch"))
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_phases_come_in_order_and_status_says_where(at: AppTest) -> None:
+    n_layers = len(run_of(at).spec.layers)
+    seen = []
+    for _ in range(2 * n_layers + 2):
+        click(at, "b_phase")
+        seen.append(status(at).split("done: ")[1].split(" · ")[0])
+    assert seen == [
+        *(f"forward, layer {i}" for i in range(1, n_layers + 1)),
+        "error",
+        *(f"backward, layer {i}" for i in range(n_layers, 0, -1)),
+        "update",
+    ]
+    assert status(at).startswith("Epoch 1 · step 1")
+
+
+def test_every_control_moves_the_stepper(at: AppTest) -> None:
+    run = run_of(at)
+    click(at, "b_step")
+    assert run.stepper.state.step == 1 and run.stepper.state.done == len(run.stepper.phases)
+    at.number_input(key="w_run_n").set_value(5).run()
+    click(at, "b_run")
+    assert run.stepper.state.step == 6
+    click(at, "b_epoch")
+    state = run.stepper.state
+    assert state.position + len(state.batch_index) == run.stepper.n_train
+    end = state.step
+    assert set(run.metrics) >= {0, 1, 6, end}
+    click(at, "b_back")  # back undoes one step of the epoch, not the whole epoch
+    assert run.stepper.state.step == end - 1 and max(run.metrics) < end
+    click(at, "b_play")
+    assert run.playing
+    click(at, "b_play")
+    assert not run.playing
+    click(at, "b_reset")
+    assert run.stepper.state.step == 0 and not run.stepper.can_step_back
+
+
+def test_step_back_restores_exactly(at: AppTest) -> None:
+    run = run_of(at)
+    click(at, "b_step")
+    before = run.stepper.state
+    weights = [w.copy() for w in before.params.weights]
+    click(at, "b_phase")
+    click(at, "b_step")
+    click(at, "b_back")
+    click(at, "b_back")
+    assert run.stepper.state is before
+    assert all(np.array_equal(a, b) for a, b in zip(weights, before.params.weights, strict=True))
+
+
+def test_architecture_change_rebuilds_learning_rate_change_does_not(at: AppTest) -> None:
+    click(at, "b_step")
+    stepper = run_of(at).stepper
+    at.select_slider(key="w_learning_rate").set_value(0.3).run()
+    assert run_of(at).stepper is stepper and stepper.state.step == 1
+    assert stepper.config.learning_rate == 0.3
+    at.number_input(key="w_size_0").set_value(6).run()
+    assert not at.exception
+    rebuilt = run_of(at)
+    assert rebuilt.stepper is not stepper and rebuilt.stepper.state.step == 0
+    assert rebuilt.spec.sizes[1] == 6
+    assert any("rebuilt" in t.value for t in at.toast)
+
+
+def test_sidebar_survives_reruns(at: AppTest) -> None:
+    at.number_input(key="w_layers").set_value(3).run()
+    at.selectbox(key="w_act_2").set_value("relu").run()
+    for _ in range(3):
+        click(at, "b_phase")
+    keys = {w.key for w in at.sidebar.selectbox} | {w.key for w in at.sidebar.number_input}
+    assert {"w_dataset", "w_act_0", "w_act_2", "w_size_2", "w_layers"} <= keys
+    assert run_of(at).spec.layers[2].activation == "relu"
+
+
+def test_inspector_shows_the_traced_numbers(at: AppTest) -> None:
+    run = run_of(at)
+    for _ in range(2):
+        click(at, "b_phase")
+    run.selected = (0, 1)
+    at.selectbox(key="w_sample").set_value(0).run()
+    z = float(run.stepper.state.z[0][0, 1])
+    a = float(run.stepper.state.a[0][0, 1])
+    shown = " ".join(e.value for e in at.latex)
+    assert num(z) in shown and num(a) in shown
+    # backward has not reached this neuron yet: its sections say so
+    assert any(c.value.startswith("Not computed yet") for c in at.caption)
+
+
+def test_gradient_check_button(at: AppTest) -> None:
+    click(at, "b_gradcheck")
+    table = at.session_state["gradient_check"]
+    assert len(table) == len(run_of(at).spec.layers)
+    assert all(float(row["largest relative error"]) < 1e-6 for row in table)
+
+
+def test_mnist_sample_builds_a_784_input_network(at: AppTest) -> None:
+    at.selectbox(key="w_dataset").set_value("mnist-sample").run()
+    at.number_input(key="w_size_0").set_value(16).run()
+    at.number_input(key="w_size_1").set_value(16).run()
+    assert not at.exception
+    assert run_of(at).spec.describe() == "784-16-16-10"
+    click(at, "b_step")
+    assert run_of(at).stepper.state.step == 1
+
+
+def test_a_diverging_run_stops_keeps_the_network_and_says_where(at: AppTest) -> None:
+    at.selectbox(key="w_dataset").set_value("plane").run()
+    at.selectbox(key="w_head").set_value("identity + mean squared error").run()
+    at.selectbox(key="w_act_0").set_value("sigmoid").run()
+    at.select_slider(key="w_learning_rate").set_value(10.0).run()
+    at.number_input(key="w_run_n").set_value(1000).run()
+    click(at, "b_run")
+    run = run_of(at)
+    assert run.failure and "Lower the learning rate" in run.failure
+    assert any("overflowed" in e.value for e in at.error)
+    assert run.stepper.state.params.is_finite()
+    step = run.stepper.state.step
+    click(at, "b_back")
+    assert run.stepper.state.step <= step
