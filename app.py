@@ -3,4 +3,7 @@
 import streamlit as st
 
 st.set_page_config(page_title="Backprop Explorer", page_icon="🧠", layout="wide")
-st.navigation([st.Page("pages/explorer.py", title="Explorer", icon="🔬", default=True)]).run()
+pages = [
+    st.Page("pages/explorer.py", title="Explorer", icon="🔬", default=True),
+]
+st.navigation(pages).run()

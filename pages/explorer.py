@@ -1,8 +1,6 @@
 """Explorer: build a network in the sidebar, step through training phase by phase."""
 
 from explorer.ui.explorer_view import explorer_page
-from explorer.ui.session import sync
-from explorer.ui.sidebar import settings_sidebar
+from explorer.ui.page import setup
 
-settings, dataset = settings_sidebar()
-explorer_page(sync(settings, dataset))
+explorer_page(setup())

@@ -15,7 +15,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.data import Dataset
-from explorer.engine import NetworkSpec, NonFiniteError, SpecError, Stepper, evaluate
+from explorer.engine import NetworkSpec, NonFiniteError, Params, SpecError, Stepper, evaluate
 from explorer.settings import Settings
 
 KEY = "run"
@@ -73,13 +73,15 @@ class Run:
             del self.metrics[later]
 
 
-def build(settings: Settings, dataset: Dataset) -> Run:
+def build(settings: Settings, dataset: Dataset, params: Params | None = None) -> Run:
+    """A fresh run: ``params`` if given (a network trained elsewhere), else initialised."""
     spec = settings.network_spec(dataset)
     stepper = Stepper(
         spec,
         settings.train_config(),
         dataset.x_train,
         dataset.y_train,
+        params=params,
         seed=settings.seed,
         init=settings.init,
     )
