@@ -316,6 +316,9 @@ def test_neuron_at_reads_a_click_on_a_neuron_only() -> None:
     names = [t.name for t in fig.data]
     node_curve = names.index(NODE_TRACE)
     assert neuron_at(fig, [{"curve_number": node_curve, "customdata": [0, 2]}]) == (0, 2)
+    # what the browser really sends for a typed-array customdata row (seen in chromium)
+    sent = {"curve_number": node_curve, "customdata": {"0": 1, "1": 0}}
+    assert neuron_at(fig, [sent]) == (1, 0)
     other = {"curve_number": names.index("edge numbers 0"), "customdata": [1.0, 2.0, 0.3]}
     assert neuron_at(fig, [other]) is None
     assert neuron_at(fig, []) is None

@@ -155,7 +155,9 @@ def neuron_at(fig: go.Figure, points: list[dict[str, Any]]) -> tuple[int, int] |
     for point in points:
         curve = point.get("curve_number")
         if curve is not None and curve < len(names) and names[curve] == NODE_TRACE:
-            layer, unit = point["customdata"]
+            ids = point["customdata"]
+            # A row of a typed-array customdata comes back from the browser as {"0": .., "1": ..}
+            layer, unit = (ids["0"], ids["1"]) if isinstance(ids, dict) else ids
             return int(layer), int(unit)
     return None
 

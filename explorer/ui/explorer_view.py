@@ -89,40 +89,60 @@ def _check_gradients(run: Run) -> None:
 def controls(run: Run) -> None:
     """The step buttons, in the order of a step."""
     stepper = run.stepper
-    cols = st.columns([1, 1.2, 1.2, 0.8, 1, 1, 1, 0.8])
+    cols = st.columns([0.9, 1.2, 1.4, 0.8, 1.2, 1.1, 1, 1])
     cols[0].button(
-        "⏮ Back",
+        "Back",
         key="b_back",
+        icon=":material/undo:",
         on_click=_step_back,
         args=(run,),
         disabled=not stepper.can_step_back,
         help="Undo the last action (up to 200 states).",
     )
     cols[1].button(
-        f"▶ {stepper.next_phase}",
+        "Next phase",
         key="b_phase",
+        icon=":material/play_arrow:",
         on_click=_next_phase,
         args=(run,),
         type="primary",
-        help="Run the next phase of this mini-batch.",
+        help=f"Run the next phase of this mini-batch: {stepper.next_phase}.",
     )
     cols[2].button(
-        "⏭ Complete step",
+        "Complete step",
         key="b_step",
+        icon=":material/skip_next:",
         on_click=_finish_step,
         args=(run,),
         help="Finish this mini-batch through its weight update.",
     )
     cols[3].number_input("N", 1, 1000, value=10, key="w_run_n", label_visibility="collapsed")
-    cols[4].button("Run N steps", key="b_run", on_click=_run_steps, args=(run,))
-    cols[5].button("Run epoch", key="b_epoch", on_click=_run_epoch, args=(run,))
+    cols[4].button(
+        "Run N",
+        key="b_run",
+        icon=":material/fast_forward:",
+        on_click=_run_steps,
+        args=(run,),
+        help="Run N whole steps (the number beside it).",
+    )
+    cols[5].button(
+        "Epoch",
+        key="b_epoch",
+        icon=":material/replay:",
+        on_click=_run_epoch,
+        args=(run,),
+        help="Run steps to the end of this epoch.",
+    )
     cols[6].button(
-        "⏸ Pause" if run.playing else "▶ Play",
+        "Pause" if run.playing else "Play",
         key="b_play",
+        icon=":material/pause:" if run.playing else ":material/play_circle:",
         on_click=_toggle_play,
         args=(run,),
     )
-    cols[7].button("↺ Reset", key="b_reset", on_click=_reset, args=(run,))
+    cols[7].button(
+        "Reset", key="b_reset", icon=":material/restart_alt:", on_click=_reset, args=(run,)
+    )
 
 
 def status(run: Run) -> str:
@@ -293,7 +313,7 @@ def explorer_page(run: Run) -> None:
             st.error(run.failure)
         st.caption(status(run))
         shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
-        left, right = st.columns([2.2, 1])
+        left, right = st.columns([1.5, 1.2])
         with left:
             graph(run, color_by, edge_by, shown, top_k)
         with right:

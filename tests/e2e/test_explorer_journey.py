@@ -1,0 +1,68 @@
+"""The Explorer in a real browser: step through every phase of one mini-batch, click a neuron
+and read its inspector, play then pause, step back."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+STATUS = re.compile(r"Epoch \d+ · step \d+")
+
+
+def status(page: Any) -> Any:
+    return page.get_by_text(STATUS)
+
+
+def test_step_through_every_phase_then_back(page: Any) -> None:
+    # default network: 2 inputs, hidden 4 and 2, one output -> 3 layers, 8 phases
+    phases = [
+        "forward, layer 1",
+        "forward, layer 2",
+        "forward, layer 3",
+        "error",
+        "backward, layer 3",
+        "backward, layer 2",
+        "backward, layer 1",
+        "update",
+    ]
+    for phase in phases:
+        page.get_by_role("button", name="Next phase").click()
+        expect(status(page)).to_contain_text(f"done: {phase}")
+    expect(status(page)).to_contain_text("step 1")
+    page.get_by_role("button", name="Back").click()
+    expect(status(page)).to_contain_text("done: backward, layer 1")
+    expect(status(page)).to_contain_text("step 0")
+
+
+# Where plotly drew the last neuron (the output unit), in page pixels.
+LAST_NEURON = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const t = gd._fullData.find(d => d.name === 'neurons');
+  const k = t.x.length - 1;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const r = gd.getBoundingClientRect();
+  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
+}"""
+
+
+def test_click_a_neuron_and_read_its_inspector(page: Any) -> None:
+    page.get_by_role("button", name="Complete step").click()
+    expect(status(page)).to_contain_text("step 1")
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    point = page.evaluate(LAST_NEURON)
+    page.mouse.click(point["x"], point["y"])
+    expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
+    expect(page.get_by_text("Error at the output")).to_be_visible()
+    assert page.locator(".katex").count() > 0
+
+
+def test_play_then_pause(page: Any) -> None:
+    page.get_by_role("button", name="Play").click()
+    expect(status(page)).to_contain_text(re.compile(r"step [3-9]|step \d\d"))
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    frozen = status(page).inner_text()
+    page.wait_for_timeout(800)  # nothing to wait for: play must have stopped
+    assert status(page).inner_text() == frozen
