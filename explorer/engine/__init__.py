@@ -23,6 +23,7 @@ from explorer.engine.spec import (
 )
 from explorer.engine.stepper import Phase, Stepper, StepState, phase_sequence
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients, LayerGradients
+from explorer.engine.trail import Edit, Event, FastEpoch, Loaded, Phases, replay, replayable
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,13 +33,17 @@ __all__ = [
     "LOSS_FUNCTIONS",
     "OPTIMIZERS",
     "Activation",
+    "Edit",
     "ErrorTrace",
+    "Event",
     "Evaluation",
+    "FastEpoch",
     "ForwardTrace",
     "GradientCheck",
     "Gradients",
     "LayerGradients",
     "LayerSpec",
+    "Loaded",
     "Loss",
     "NetworkSpec",
     "NonFiniteError",
@@ -46,6 +51,7 @@ __all__ = [
     "ParamCheck",
     "Params",
     "Phase",
+    "Phases",
     "SpecError",
     "StepState",
     "Stepper",
@@ -65,6 +71,8 @@ __all__ = [
     "init_params",
     "phase_sequence",
     "predict_classes",
+    "replay",
+    "replayable",
     "train_epoch",
     "train_steps",
     "update",

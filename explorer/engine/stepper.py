@@ -6,9 +6,10 @@ gradients from the output layer down to the current layer, the parameters before
 update). States are immutable and share arrays, so the history of the last ``history`` states is
 cheap and stepping back restores a state exactly, bit for bit.
 
-Left out: the fast path. ``run_steps`` here traces every step (about a millisecond for
-784-16-16-10), so a run of N steps equals N single steps, which a replayed link relies on;
-full training and comparisons use ``explorer.engine.fast``.
+Left out: the fast path's own loop. ``run_steps`` here traces every step (about a millisecond
+for 784-16-16-10), so a run of N steps equals N single steps, which a replayed link relies on;
+full training and comparisons use ``explorer.engine.fast``, and ``run_epoch_fast`` hands the
+rest of an epoch to it and carries on from where it stopped.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ import numpy as np
 import numpy.typing as npt
 
 from explorer.engine.batches import epoch_order
+from explorer.engine.fast import train_steps
 from explorer.engine.init import init_params
 from explorer.engine.losses import encode_targets
 from explorer.engine.optim import OptState, init_opt_state, update
 from explorer.engine.phases import backward_layer, error, forward_layer
 from explorer.engine.spec import NetworkSpec, Params, SpecError, TrainConfig
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients, LayerGradients
+from explorer.engine.trail import Edit, Event, FastEpoch, Loaded, Phases, extend
 from explorer.engine.types import Array
 
 
@@ -59,7 +62,8 @@ class StepState:
     current batch's rows of the training set (B,); ``done``: phases of this batch completed.
     ``z``/``a``: per layer, for the layers the forward pass has reached, each (B, n_l).
     ``back``: backward records from the output layer down, as far as backward has reached.
-    ``prev_params``: the parameters before this batch's update, once it has happened.
+    ``prev_params``/``prev_opt_state``: before this batch's update, once it has happened.
+    ``trail``: what was run since the Stepper was built (see ``trail``), for links and files.
     """
 
     params: Params
@@ -76,6 +80,8 @@ class StepState:
     err: ErrorTrace | None = None
     back: tuple[LayerGradients, ...] = ()
     prev_params: Params | None = None
+    prev_opt_state: OptState | None = None
+    trail: tuple[Event, ...] = ()
 
     def forward_trace(self) -> ForwardTrace:
         """The forward record so far (tuples as long as the layers reached)."""
@@ -157,19 +163,32 @@ class Stepper:
     def can_step_back(self) -> bool:
         return bool(self._history)
 
+    def next_sample(self) -> tuple[int, int]:
+        """(epoch, position) of the first sample no update has used yet; a batch whose update
+        has not happened yet counts as unused."""
+        s = self.state
+        position = s.position + (len(s.batch_index) if s.done == len(self.phases) else 0)
+        return (s.epoch + 1, 0) if position >= self.n_train else (s.epoch, position)
+
     # -- moving --------------------------------------------------------------------------
     def advance(self) -> Phase:
         """Run exactly one phase; raises NonFiniteError (state unchanged) on overflow."""
-        new = self._advanced(self.state)
-        self._history.append(self.state)
-        self.state = new
+        s = self.state
+        new = self._advanced(s)
+        self._history.append(s)
+        self.state = replace(new, trail=extend(s.trail, Phases(1, self.config)))
         return self.phases[new.done - 1]
 
     def finish_step(self) -> None:
         """Run the phases left in this batch through its update (a whole step if none are)."""
-        new = self._finished(self.state)
-        self._history.append(self.state)
-        self.state = new
+        s = self.state
+        new = self._advanced(s)
+        n = 1
+        while new.done < len(self.phases):
+            new = self._advanced(new)
+            n += 1
+        self._history.append(s)
+        self.state = replace(new, trail=extend(s.trail, Phases(n, self.config)))
 
     def run_steps(self, n: int) -> None:
         """``finish_step`` n times; stops at (and re-raises) the first overflow, keeping the
@@ -182,6 +201,42 @@ class Stepper:
         self.finish_step()
         while self.state.position + len(self.state.batch_index) < self.n_train:
             self.finish_step()
+
+    def run_epoch_fast(self, *, continued: bool = False) -> Array:
+        """Train the rest of the epoch on the fast path (float32, nothing traced) and stand at
+        the first batch of the next epoch; returns each step's batch loss (steps,).
+
+        Same batches, in the same order, as ``run_epoch``; a batch part-way through its phases
+        restarts from its forward pass. Step back undoes it in one go; ``continued=True`` folds
+        it into the history entry of the previous call instead (a long run trained in chunks
+        then steps back at once). On overflow raises NonFiniteError, state unchanged.
+        """
+        s = self.state
+        epoch, position = self.next_sample()
+        size = self.config.batch_size
+        order = epoch_order(self.n_train, self.seed, epoch)
+        batches = [order[i : i + size] for i in range(position, self.n_train, size)]
+        result = train_steps(
+            self.spec,
+            s.params.astype(np.float32),
+            _opt_astype(s.opt_state, np.float32),
+            self.config,
+            self._x,
+            self._target if self._target.dtype.kind == "i" else self._target.astype(np.float32),
+            batches,
+        )
+        new = self._batch_state(
+            result.params.astype(self.dtype),
+            _opt_astype(result.opt_state, self.dtype),
+            epoch=epoch + 1,
+            step=s.step + len(batches),
+            position=0,
+            trail=extend(s.trail, FastEpoch(self.config)),
+        )
+        if not continued:
+            self._history.append(s)
+        self.state = new
+        return result.losses
 
     def step_back(self) -> bool:
         """Return to the state before the last action; False if the history is empty."""
@@ -201,19 +256,80 @@ class Stepper:
         self.config = config
 
     def set_params(self, params: Params) -> None:
-        """Replace the parameters (an edited weight, a network trained elsewhere); the current
+        """Replace the parameters with ones from elsewhere (a torch run, a file); the current
         batch restarts from its forward pass and the change can be stepped back."""
+        self._replace_params(params, Loaded())
+
+    def edit(self, layer: int, row: int | None, col: int, value: float) -> None:
+        """Set weight W[layer][row, col], or bias b[layer][col] when row is None, by hand; the
+        current batch restarts from its forward pass and step back undoes the edit.
+        Raises SpecError for a position outside the network or a non-finite value."""
+        p = self.state.params
+        if not 0 <= layer < len(p.weights) or not np.isfinite(value):
+            raise SpecError(f"Cannot set layer {layer + 1} to {value!r}.")
+        weights, biases = list(p.weights), list(p.biases)
+        target = weights if row is not None else biases
+        arr = target[layer].copy()
+        index = (row, col) if row is not None else (col,)
+        if any(not 0 <= i < n for i, n in zip(index, arr.shape, strict=True)):
+            raise SpecError(f"Layer {layer + 1} has no parameter at {index}.")
+        arr[index] = value
+        target[layer] = arr
+        self._replace_params(Params(tuple(weights), tuple(biases)), Edit(layer, row, col, value))
+
+    def _replace_params(self, params: Params, event: Event) -> None:
         params.check_shapes(self.spec)
         params = params.astype(self.dtype)
         s = self.state
         self._history.append(s)
         self.state = replace(
-            s, params=params, done=0, z=(), a=(), err=None, back=(), prev_params=None
+            s,
+            params=params,
+            done=0,
+            z=(),
+            a=(),
+            err=None,
+            back=(),
+            prev_params=None,
+            prev_opt_state=None,
+            trail=extend(s.trail, event),
+        )
+
+    def restore(
+        self,
+        params: Params,
+        opt_state: OptState,
+        *,
+        epoch: int,
+        step: int,
+        position: int,
+        trail: tuple[Event, ...],
+    ) -> None:
+        """Stand at the start of the batch at (epoch, position) with these parameters and
+        optimizer state, as a saved session left them; the history starts empty."""
+        params.check_shapes(self.spec)
+        if not (0 <= position < self.n_train and epoch >= 0 and step >= 0):
+            raise SpecError("The saved position lies outside this training set.")
+        self._history.clear()
+        self.state = self._batch_state(
+            params.astype(self.dtype),
+            _opt_astype(opt_state, self.dtype),
+            epoch=epoch,
+            step=step,
+            position=position,
+            trail=trail,
         )
 
     # -- the phases ------------------------------------------------------------------------
     def _batch_state(
-        self, params: Params, opt_state: OptState, *, epoch: int, step: int, position: int
+        self,
+        params: Params,
+        opt_state: OptState,
+        *,
+        epoch: int,
+        step: int,
+        position: int,
+        trail: tuple[Event, ...] = (),
     ) -> StepState:
         if position >= self.n_train:
             epoch, position = epoch + 1, 0
@@ -223,7 +339,7 @@ class Stepper:
         x = self._x[idx].astype(self.dtype)
         target = self._target[idx]
         x.flags.writeable = False
-        return StepState(params, opt_state, epoch, step, position, idx, x, target)
+        return StepState(params, opt_state, epoch, step, position, idx, x, target, trail=trail)
 
     def _advanced(self, s: StepState) -> StepState:
         if s.done == len(self.phases):
@@ -233,6 +349,7 @@ class Stepper:
                 epoch=s.epoch,
                 step=s.step,
                 position=s.position + len(s.batch_index),
+                trail=s.trail,
             )
         phase = self.phases[s.done]
         n = len(self.spec.layers)
@@ -258,11 +375,15 @@ class Stepper:
             params=params,
             opt_state=opt_state,
             prev_params=s.params,
+            prev_opt_state=s.opt_state,
             step=s.step + 1,
         )
 
-    def _finished(self, s: StepState) -> StepState:
-        s = self._advanced(s)
-        while s.done < len(self.phases):
-            s = self._advanced(s)
-        return s
+
+def _opt_astype(state: OptState, dtype: npt.DTypeLike) -> OptState:
+    """The optimizer state with its buffers (if any) cast to ``dtype``."""
+
+    def cast(p: Params | None) -> Params | None:
+        return None if p is None else p.astype(dtype)
+
+    return OptState(state.step, cast(state.velocity), cast(state.m), cast(state.v))

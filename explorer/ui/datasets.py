@@ -13,12 +13,29 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.data import DataError, Dataset, load_csv, load_dataset, load_idx_files, load_npz
+from explorer.data import (
+    TOY_NAMES,
+    DataError,
+    Dataset,
+    load_csv,
+    load_dataset,
+    load_idx_files,
+    load_npz,
+)
+from explorer.settings import Settings
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=32)
 def builtin_dataset(key: str, **params: Any) -> Dataset:
     return load_dataset(key, **params)
+
+
+def dataset_for(settings: Settings) -> Dataset:
+    """The built-in dataset ``settings`` name, with its parameters for the 2-D sets: the one
+    call every page, lesson and link uses, so they all share one cached object."""
+    if settings.dataset in TOY_NAMES:
+        return builtin_dataset(settings.dataset, **settings.data_params())
+    return builtin_dataset(settings.dataset)
 
 
 def parse_upload(files: Sequence[tuple[str, bytes]]) -> Dataset:

@@ -7,7 +7,7 @@ so the Settings built from them is always valid; limits come from ``Settings``' 
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any
 
 import streamlit as st
@@ -15,7 +15,7 @@ import streamlit as st
 from explorer.data import TOY_NAMES, DataError, Dataset, available_datasets
 from explorer.engine import HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS
 from explorer.settings import MAX_HIDDEN_LAYERS, Settings, heads_for, limits
-from explorer.ui.datasets import builtin_dataset, parse_upload
+from explorer.ui.datasets import dataset_for, parse_upload
 
 UPLOAD = "upload"
 RATES = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -115,16 +115,19 @@ def _dataset_widgets(key: str) -> Dataset:
         st.slider("Training share", 0.1, 0.9, step=0.1, key="w_train_ratio")
         _number("Data seed", "data_seed", step=1)
         s = st.session_state
-        return builtin_dataset(
-            key,
-            n_points=s.w_n_points,
-            noise=s.w_noise,
-            train_ratio=s.w_train_ratio,
-            seed=s.w_data_seed,
+        return dataset_for(
+            replace(
+                DEFAULTS,
+                dataset=key,
+                n_points=s.w_n_points,
+                noise=s.w_noise,
+                train_ratio=s.w_train_ratio,
+                data_seed=s.w_data_seed,
+            )
         )
     if key == UPLOAD:
         return _upload_widgets()
-    return builtin_dataset(key)
+    return dataset_for(replace(DEFAULTS, dataset=key))
 
 
 def _upload_widgets() -> Dataset:
@@ -147,6 +150,6 @@ def _upload_widgets() -> Dataset:
     uploaded: Dataset | None = st.session_state.get("uploaded")
     if uploaded is None:
         st.info("No dataset uploaded yet: showing the default one.")
-        return builtin_dataset(DEFAULTS.dataset)
+        return dataset_for(DEFAULTS)
     st.caption(f"Using {uploaded.name}: {len(uploaded.x_train):,} training examples.")
     return uploaded

@@ -1,0 +1,207 @@
+"""Shareable links: Settings and the trail to and from URL query parameters.
+
+One table drives both directions: the fields of ``Settings`` with their metadata (group, range,
+choices), as the Playground's ``state.ts`` does. A link holds every setting and the trail (what
+was run since the network was built), so opening it elsewhere rebuilds the same network at the
+same point, bit for bit. Reading a link never raises: an unknown, malformed or out-of-range
+parameter is reported in the returned warnings and falls back to its default.
+No streamlit here: the page reads and writes ``st.query_params`` with these two functions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from explorer.engine import TrainConfig
+from explorer.engine.trail import Edit, Event, FastEpoch, Phases, replayable
+from explorer.settings import MAX_HIDDEN_LAYERS, Settings
+
+TRAIL_KEY = "trail"
+MAX_VALUE_CHARS = 2000  # longer values are refused unread
+MAX_TRAIL_ITEMS = 500
+TRAINING_FIELDS = tuple(f.name for f in fields(Settings) if f.metadata["group"] == "training")
+_FIELDS = {f.name: f for f in fields(Settings)}
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a link holds: the settings and the trail; ``warnings`` says what was ignored."""
+
+    settings: Settings
+    trail: tuple[Event, ...]
+    warnings: tuple[str, ...]
+
+
+# -- writing --------------------------------------------------------------------------------
+def _text(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(_text(v) for v in value)
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _config_diff(settings: Settings, config: TrainConfig) -> str:
+    base = settings.train_config()
+    return ",".join(
+        f"{name}={_text(getattr(config, name))}"
+        for name in TRAINING_FIELDS
+        if getattr(config, name) != getattr(base, name)
+    )
+
+
+def _event_text(settings: Settings, event: Event) -> str:
+    if isinstance(event, Phases | FastEpoch):
+        head = str(event.n) if isinstance(event, Phases) else "F"
+        diff = _config_diff(settings, event.config)
+        return f"{head}~{diff}" if diff else head
+    if isinstance(event, Edit):
+        where = (
+            f"B{event.layer}.{event.col}"
+            if event.row is None
+            else (f"W{event.layer}.{event.row}.{event.col}")
+        )
+        return f"{where}={event.value!r}"
+    raise ValueError("Parameters loaded from elsewhere cannot go into a link.")
+
+
+def to_query(settings: Settings, trail: tuple[Event, ...] = ()) -> dict[str, str]:
+    """Query parameters for ``settings`` and ``trail`` (every field, so links stay valid
+    when defaults change). Raises ValueError for a trail holding loaded parameters."""
+    if not replayable(trail):
+        raise ValueError(
+            "This network holds parameters loaded from elsewhere; a link cannot rebuild it."
+        )
+    query = {f.name: _text(getattr(settings, f.name)) for f in fields(Settings)}
+    if trail:
+        query[TRAIL_KEY] = ";".join(_event_text(settings, e) for e in trail)
+    return query
+
+
+# -- reading --------------------------------------------------------------------------------
+class _Bad(ValueError):
+    """One value that cannot be used; the message names it."""
+
+
+def _number(name: str, raw: str, meta: Mapping[str, Any], kind: type) -> int | float:
+    try:
+        value = int(raw) if kind is int else float(raw)
+    except ValueError:
+        raise _Bad(f"{name} = {raw!r} is not a {'whole ' if kind is int else ''}number") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Bad(f"{name} = {raw!r} is not a finite number")
+    if not meta["lo"] <= value <= meta["hi"]:
+        raise _Bad(f"{name} = {raw} is outside {meta['lo']}..{meta['hi']}")
+    return value
+
+
+def _choice(name: str, raw: str, choices: Collection[str]) -> str:
+    if raw not in choices:
+        raise _Bad(f"{name} = {raw!r} is not one of the choices")
+    return raw
+
+
+def _field(name: str, raw: str, datasets: Collection[str]) -> Any:
+    f = _FIELDS[name]
+    meta = f.metadata
+    default = f.default
+    if name == "dataset":
+        return _choice(name, raw, datasets)
+    if isinstance(default, tuple):
+        items = [s for s in raw.split(",") if s] if raw else []
+        if len(items) > MAX_HIDDEN_LAYERS:
+            raise _Bad(f"{name} has more than {MAX_HIDDEN_LAYERS} layers")
+        if name == "hidden_sizes":
+            return tuple(int(_number(name, s, meta, int)) for s in items)
+        return tuple(_choice(name, s, meta["choices"]) for s in items)
+    if isinstance(default, str):
+        return _choice(name, raw, meta["choices"])
+    return _number(name, raw, meta, type(default))
+
+
+def _training(settings: Settings, diff: str, datasets: Collection[str]) -> TrainConfig:
+    changes = {}
+    for part in diff.split(","):
+        key, _, raw = part.partition("=")
+        if key not in TRAINING_FIELDS:
+            raise _Bad(f"{key!r} is not a training setting")
+        changes[key] = _field(key, raw, datasets)
+    return replace(settings, **changes).train_config()
+
+
+def _event(settings: Settings, text: str, datasets: Collection[str]) -> Event:
+    head, _, diff = text.partition("~")
+    if head == "F" or (head.isascii() and head.isdigit()):
+        config = _training(settings, diff, datasets) if diff else settings.train_config()
+        if head == "F":
+            return FastEpoch(config)
+        if not 0 < int(head) <= 10_000_000:
+            raise _Bad(f"trail item {text!r} has an impossible phase count")
+        return Phases(int(head), config)
+    where, _, raw = text.partition("=")
+    try:
+        value = float(raw)
+        numbers = [int(s) for s in where[1:].split(".")]
+    except ValueError:
+        raise _Bad(f"trail item {text!r} is malformed") from None
+    if not math.isfinite(value) or any(n < 0 for n in numbers):
+        raise _Bad(f"trail item {text!r} is out of range")
+    if where[:1] == "W" and len(numbers) == 3:
+        return Edit(numbers[0], numbers[1], numbers[2], value)
+    if where[:1] == "B" and len(numbers) == 2:
+        return Edit(numbers[0], None, numbers[1], value)
+    raise _Bad(f"trail item {text!r} is malformed")
+
+
+def from_query(query: Mapping[str, str | list[str]], datasets: Collection[str]) -> Link:
+    """Settings and trail from query parameters; ``datasets`` are the dataset keys this
+    machine can load. Never raises: what cannot be used is named in ``warnings``."""
+    warnings: list[str] = []
+    values: dict[str, Any] = {}
+    for key, raw_value in query.items():
+        raw = raw_value[-1] if isinstance(raw_value, list) else raw_value
+        if key == TRAIL_KEY:
+            continue
+        if key not in _FIELDS:
+            warnings.append(f"Ignored the unknown link parameter {key[:40]!r}.")
+            continue
+        if len(raw) > MAX_VALUE_CHARS:
+            warnings.append(f"Ignored {key}: its value is {len(raw):,} characters long.")
+            continue
+        try:
+            values[key] = _field(key, raw, datasets)
+        except _Bad as exc:
+            warnings.append(f"Ignored {exc}; using the default.")
+    sizes = values.get("hidden_sizes", Settings.hidden_sizes)
+    acts = values.get("hidden_activations", Settings.hidden_activations)
+    if len(sizes) != len(acts):
+        warnings.append("The link's layer sizes and activations do not match; using the defaults.")
+        values.pop("hidden_sizes", None)
+        values.pop("hidden_activations", None)
+    settings = Settings(**values)
+    return Link(
+        settings, _trail(settings, query.get(TRAIL_KEY), datasets, warnings), tuple(warnings)
+    )
+
+
+def _trail(
+    settings: Settings,
+    raw_value: str | list[str] | None,
+    datasets: Collection[str],
+    warnings: list[str],
+) -> tuple[Event, ...]:
+    if raw_value is None:
+        return ()
+    raw = raw_value[-1] if isinstance(raw_value, list) else raw_value
+    items = [t for t in raw.split(";") if t]
+    if len(raw) > MAX_VALUE_CHARS * 10 or len(items) > MAX_TRAIL_ITEMS:
+        warnings.append(
+            "Ignored the link's training trail: it is too long. The network starts fresh."
+        )
+        return ()
+    try:
+        return tuple(_event(settings, item, datasets) for item in items)
+    except _Bad as exc:
+        warnings.append(f"Ignored the link's training trail ({exc}). The network starts fresh.")
+        return ()
