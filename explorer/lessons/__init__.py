@@ -58,7 +58,7 @@ def _settings(base: Settings, raw: Any, where: str) -> Settings:
     if not isinstance(raw, dict) or not set(raw) <= _SETTING_NAMES:
         unknown = set(raw) - _SETTING_NAMES if isinstance(raw, dict) else raw
         raise LessonError(f"{where}: unknown settings {unknown}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     try:
         return replace(base, **values)
     except (TypeError, ValueError) as exc:
