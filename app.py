@@ -5,5 +5,9 @@ import streamlit as st
 st.set_page_config(page_title="Backprop Explorer", page_icon="🧠", layout="wide")
 pages = [
     st.Page("pages/explorer.py", title="Explorer", icon="🔬", default=True),
+    st.Page("pages/training.py", title="Training views", icon="📈"),
+    st.Page("pages/compare.py", title="Compare", icon="⚖️"),
+    st.Page("pages/train.py", title="Full training", icon="🚀"),
+    st.Page("pages/lessons.py", title="Lessons", icon="🎓"),
 ]
 st.navigation(pages).run()

@@ -64,9 +64,9 @@ def test_every_control_moves_the_stepper(at: AppTest) -> None:
     assert set(run.metrics) >= {0, 1, 6, end}
     click(at, "b_back")  # back undoes one step of the epoch, not the whole epoch
     assert run.stepper.state.step == end - 1 and max(run.metrics) < end
-    click(at, "b_play")
-    assert run.playing
-    click(at, "b_play")
+    at.toggle(key="w_play").set_value(True).run()
+    assert run.playing and not at.exception
+    at.toggle(key="w_play").set_value(False).run()
     assert not run.playing
     click(at, "b_reset")
     assert run.stepper.state.step == 0 and not run.stepper.can_step_back

@@ -159,6 +159,11 @@ def class_labels(y: npt.NDArray[np.generic], what: str) -> npt.NDArray[np.int64]
         raise DataError(
             f"{what} must be whole numbers, but label {bad[0] + 1:,} is {values[bad[0]]:g}."
         )
+    huge = np.flatnonzero(np.abs(values) >= 2.0**62)  # would not survive the cast to int64
+    if huge.size:
+        raise DataError(
+            f"{what} must be class numbers, but label {huge[0] + 1:,} is {values[huge[0]]:g}."
+        )
     return values.astype(np.int64)
 
 

@@ -119,6 +119,11 @@ def load_idx_files(
             )
         if len(images) == 0:
             raise DataError(f"{image_file} holds no images.")
+        if images.shape[1] * images.shape[2] == 0:
+            raise DataError(
+                f"{image_file} holds images of {images.shape[1]}×{images.shape[2]} pixels: "
+                "they have no pixels."
+            )
         if len(images) != len(labels):
             raise DataError(
                 f"{image_file} holds {len(images):,} images but {label_file} holds "

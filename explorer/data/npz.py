@@ -8,8 +8,10 @@ Images may be (n, height, width) or flat (n, values); colour images are not supp
 from __future__ import annotations
 
 import io
+import lzma
 import math
 import zipfile
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +33,10 @@ PLAIN_KEYS = ("x", "y")
 # Used when the file has only x and y: a fifth of every class for testing, always the same.
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
+_HEADER_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 
 
 def load_npz(
@@ -88,6 +94,8 @@ def _images(x: npt.NDArray[np.generic], what: str) -> npt.NDArray[np.generic]:
             f"{what}: the images must have 2 dimensions (examples, values) or 3 (examples, "
             f"height, width), but have shape {x.shape}."
         )
+    if math.prod(x.shape[1:]) == 0:
+        raise DataError(f"{what}: the images have no pixels (shape {x.shape}).")
     return x
 
 
@@ -102,21 +110,47 @@ def _read_arrays(data: bytes, what: str) -> dict[str, npt.NDArray[np.generic]]:
             # The sizes in the zip directory bound what reading can produce: zipfile stops at
             # them, so checking them first stops a zip bomb before any decompression.
             unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_BYTES:
-            raise DataError(
-                f"{what} expands to {unpacked // (1024 * 1024):,} MB, more than the "
-                f"{MAX_BYTES // (1024 * 1024)} MB the app loads."
-            )
+            if unpacked > MAX_BYTES:
+                raise DataError(
+                    f"{what} expands to {unpacked // (1024 * 1024):,} MB, more than the "
+                    f"{MAX_BYTES // (1024 * 1024)} MB the app loads."
+                )
+            for info in archive.infolist():
+                _check_member(archive, info, what)
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
     except DataError:
         raise
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):
-            raise DataError(
-                f"{what} holds Python objects, which are never loaded (they could run code); "
-                "save plain numeric arrays instead."
-            ) from None
+    except (ValueError, NotImplementedError, RuntimeError) as exc:
+        # zipfile: an unknown compression method or zip version, or an encrypted member
         raise DataError(f"{what} could not be read: {exc}.") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, lzma.LZMAError) as exc:
         raise DataError(f"{what} is damaged or cut short ({exc}).") from None
+
+
+def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> None:
+    """Refuse a member that is not a plain .npy array, or whose header claims more data than
+    the member holds: NumPy allocates what the header claims before it reads any data."""
+    with archive.open(info) as member:
+        magic = member.read(len(np.lib.format.MAGIC_PREFIX) + 2)  # the prefix, then a version
+        if len(magic) < 8 or not magic.startswith(np.lib.format.MAGIC_PREFIX):
+            raise DataError(f"{what}: {info.filename} is not a NumPy array (.npy file).")
+        version = magic[6], magic[7]
+        read_header = _HEADER_READERS.get(version)
+        if read_header is None:
+            raise DataError(
+                f"{what}: {info.filename} is a .npy file of version {version[0]}.{version[1]}, "
+                "which cannot be loaded; save it with numpy.savez."
+            )
+        shape, _, dtype = read_header(member)
+    if dtype.hasobject:
+        raise DataError(
+            f"{what} holds Python objects, which are never loaded (they could run code); "
+            "save plain numeric arrays instead."
+        )
+    claimed = math.prod(shape) * dtype.itemsize
+    if claimed > info.file_size:
+        raise DataError(
+            f"{what} is damaged: {info.filename} claims an array of {claimed:,} bytes but "
+            f"holds only {info.file_size:,}."
+        )

@@ -13,14 +13,16 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
 def curves_figure(
-    steps: Sequence[int],
+    steps: Sequence[float],
     series: Mapping[str, Sequence[float | None]],
     *,
+    x_title: str = "step",
     y_title: str = "",
     log_y: bool = False,
     height: int = 200,
 ) -> go.Figure:
-    """One line per entry of ``series`` (values per step; None leaves a gap)."""
+    """One line per entry of ``series`` (values per step, or per ``x_title`` unit such as
+    epochs; None leaves a gap)."""
     traces = [
         {
             "type": "scatter",
@@ -36,7 +38,7 @@ def curves_figure(
         "template": "none",
         "height": height,
         "margin": {"l": 45, "r": 10, "t": 10, "b": 35},
-        "xaxis": {"title": {"text": "step"}},
+        "xaxis": {"title": {"text": x_title}},
         "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
         "legend": {"orientation": "h", "y": 1.15},
         "uirevision": "curves",

@@ -16,7 +16,13 @@ import streamlit as st
 from explorer.engine import Stepper, gradient_check, predict_classes
 from explorer.figures import curves_figure, network_figure, neuron_at
 from explorer.inspector import QUANTITIES, inspect_neuron
+from explorer.ui.draw_view import draw_digit_panel
+from explorer.ui.edit_view import edit_panel
+from explorer.ui.files_view import files_panel
+from explorer.ui.page import write_link
+from explorer.ui.presenter import GRAPH_HEIGHT, presenting
 from explorer.ui.session import Run, act
+from explorer.ui.training_view import plane_tab
 
 PLAY_INTERVAL = 0.25  # seconds between play ticks
 QUANTITY_LABELS = {
@@ -60,8 +66,8 @@ def _reset(run: Run) -> None:
     run.forget_future()
 
 
-def _toggle_play(run: Run) -> None:
-    run.playing = not run.playing
+def _play(run: Run) -> None:
+    run.playing = bool(st.session_state.w_play)
 
 
 def _select(run: Run, fig_key: str) -> None:
@@ -89,7 +95,8 @@ def _check_gradients(run: Run) -> None:
 def controls(run: Run) -> None:
     """The step buttons, in the order of a step."""
     stepper = run.stepper
-    cols = st.columns([0.9, 1.2, 1.4, 0.8, 1.2, 1.1, 1, 1])
+    widths = [1, 1.3, 1.5, 1, 1] if presenting() else [0.9, 1.2, 1.4, 0.8, 1.2, 1.1, 1, 1]
+    cols = st.columns(widths)
     cols[0].button(
         "Back",
         key="b_back",
@@ -116,31 +123,30 @@ def controls(run: Run) -> None:
         args=(run,),
         help="Finish this mini-batch through its weight update.",
     )
-    cols[3].number_input("N", 1, 1000, value=10, key="w_run_n", label_visibility="collapsed")
-    cols[4].button(
-        "Run N",
-        key="b_run",
-        icon=":material/fast_forward:",
-        on_click=_run_steps,
-        args=(run,),
-        help="Run N whole steps (the number beside it).",
+    if not presenting():
+        cols[3].number_input("N", 1, 1000, value=10, key="w_run_n", label_visibility="collapsed")
+        cols[4].button(
+            "Run N",
+            key="b_run",
+            icon=":material/fast_forward:",
+            on_click=_run_steps,
+            args=(run,),
+            help="Run N whole steps (the number beside it).",
+        )
+        cols[5].button(
+            "Epoch",
+            key="b_epoch",
+            icon=":material/replay:",
+            on_click=_run_epoch,
+            args=(run,),
+            help="Run steps to the end of this epoch.",
+        )
+    # A switch, not a button: its value rides along with every rerun, so a click made while a
+    # play tick is running cannot be lost the way a one-shot button press can.
+    cols[-2].toggle(
+        "Play", key="w_play", on_change=_play, args=(run,), help="Several steps a second."
     )
-    cols[5].button(
-        "Epoch",
-        key="b_epoch",
-        icon=":material/replay:",
-        on_click=_run_epoch,
-        args=(run,),
-        help="Run steps to the end of this epoch.",
-    )
-    cols[6].button(
-        "Pause" if run.playing else "Play",
-        key="b_play",
-        icon=":material/pause:" if run.playing else ":material/play_circle:",
-        on_click=_toggle_play,
-        args=(run,),
-    )
-    cols[7].button(
+    cols[-1].button(
         "Reset", key="b_reset", icon=":material/restart_alt:", on_click=_reset, args=(run,)
     )
 
@@ -197,6 +203,8 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
         selected=run.selected,
         input_shape=(shape[0], shape[1]) if len(shape) == 2 else None,
     )
+    if presenting():
+        fig.update_layout(height=GRAPH_HEIGHT)
     st.session_state.graph_figure = fig
     st.plotly_chart(
         fig,
@@ -232,6 +240,8 @@ def inspector(run: Run, sample: int | None) -> None:
                 st.caption(section.caption)
             if section.rows:
                 st.markdown(_table(section.rows))
+    if layer >= 0:
+        edit_panel(run, layer, unit)
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -294,32 +304,50 @@ def gradient_panel(run: Run) -> None:
 
 
 def explorer_page(run: Run) -> None:
-    """The whole body of the Explorer page."""
-    st.title("Backprop Explorer")
+    """The whole body of the Explorer page.
+
+    Everything that changes with a step lives in one fragment, so a step reruns the fragment
+    and not the sidebar. Play gives the fragment a timer; since a fragment's timer is fixed
+    when it is defined, starting or stopping play reruns the whole app to redefine it.
+    """
+    if not presenting():
+        st.title("Backprop Explorer")
     if run.notice:
         st.toast(run.notice)
         run.notice = None
-    controls(run)
-    color_by, edge_by, sample, top_k = view_options(run)
+    ticking = run.playing
 
-    @st.fragment(run_every=PLAY_INTERVAL if run.playing else None)
+    @st.fragment(run_every=PLAY_INTERVAL if ticking else None)
     def live() -> None:
-        was_playing = run.playing
-        if run.playing:
+        if run.playing and ticking:
             act(run, Stepper.finish_step)
-        if was_playing and not run.playing:
-            st.rerun(scope="app")  # overflow stopped play: redraw the controls, no timer
+        if run.playing != ticking:  # Play was switched, or an overflow stopped play
+            st.rerun(scope="app")
+        if not run.playing:  # overflow, a rebuilt network, Reset: the switch shows it stopped
+            st.session_state.w_play = False
+        controls(run)
+        if presenting():  # a projector's 720 px: the graph first, the options one click away
+            with st.expander("View options"):
+                color_by, edge_by, sample, top_k = view_options(run)
+        else:
+            color_by, edge_by, sample, top_k = view_options(run)
         if run.failure:
             st.error(run.failure)
         st.caption(status(run))
         shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
         left, right = st.columns([1.5, 1.2])
         with left:
-            graph(run, color_by, edge_by, shown, top_k)
+            plane_tab(run, lambda: graph(run, color_by, edge_by, shown, top_k))
+            draw_digit_panel(run)
         with right:
             inspector(run, shown)
             prediction(run, shown)
             metrics(run)
-            gradient_panel(run)
+            if not presenting():
+                gradient_panel(run)
+        write_link(run)
 
     live()
+    if not presenting():
+        with st.expander("Save, load, export", icon=":material/save:"):
+            files_panel(run)

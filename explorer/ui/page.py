@@ -17,6 +17,7 @@ from explorer.engine import Event, NonFiniteError, Params, SpecError, replay, re
 from explorer.settings import Settings, heads_for
 from explorer.share import from_query, to_query
 from explorer.ui.datasets import dataset_for
+from explorer.ui.presenter import presenter_switch
 from explorer.ui.session import KEY, Run, build, sync
 from explorer.ui.sidebar import apply, settings_sidebar
 
@@ -36,9 +37,10 @@ def setup() -> Run:
             _open_link()
     for warning in st.session_state.pop("link_warnings", []):
         st.warning(warning)
+    presenter_switch()
     settings, dataset = settings_sidebar()
     run = sync(settings, dataset)
-    _write_link(run)
+    write_link(run)
     return run
 
 
@@ -95,7 +97,7 @@ def _open_link() -> None:
     st.session_state["link_warnings"] = warnings
 
 
-def _write_link(run: Run) -> None:
+def write_link(run: Run) -> None:
     """Keep the address bar a link to this network at this point (when it can be one)."""
     trail = run.stepper.state.trail
     if run.settings.dataset not in available_datasets() or not replayable(trail):

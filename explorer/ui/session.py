@@ -17,6 +17,7 @@ import streamlit as st
 from explorer.data import Dataset
 from explorer.engine import NetworkSpec, NonFiniteError, Params, SpecError, Stepper, evaluate
 from explorer.settings import Settings
+from explorer.views import batch_gradient_norms, gradient_norms
 
 KEY = "run"
 EVAL_ROWS = 2000  # rows of each set used for the live loss/accuracy: enough to be stable
@@ -32,6 +33,8 @@ class Metrics:
     test_loss: float
     train_accuracy: float | None
     test_accuracy: float | None
+    epochs: float = 0.0  # training samples used by updates so far, in epochs
+    grad_norms: tuple[float, ...] = ()  # per layer, |gradient| of the step's mini-batch
 
 
 @dataclass
@@ -53,8 +56,12 @@ class Run:
         s = self.stepper.state
         d = self.dataset
         classify = d.task == "classification"
-        # float32, like the data: four times less to move than float64, ample for a display
-        params = s.params.astype(np.float32)
+        # float32, like the data: four times less to move than float64, ample for a display;
+        # float64 for weights beyond float32's range (a diverging run)
+        with np.errstate(over="ignore"):
+            params = s.params.astype(np.float32)
+        if not params.is_finite():
+            params = s.params
         train = evaluate(
             self.spec, params, d.x_train[:EVAL_ROWS], d.y_train[:EVAL_ROWS], classify=classify
         )
@@ -62,9 +69,29 @@ class Run:
             self.spec, params, d.x_test[:EVAL_ROWS], d.y_test[:EVAL_ROWS], classify=classify
         )
         batch_loss = s.err.loss if s.err is not None and s.prev_params is not None else None
+        epoch, position = self.stepper.next_sample()
         self.metrics[s.step] = Metrics(
-            s.step, batch_loss, train.loss, test.loss, train.accuracy, test.accuracy
+            s.step,
+            batch_loss,
+            train.loss,
+            test.loss,
+            train.accuracy,
+            test.accuracy,
+            epochs=epoch + position / self.stepper.n_train,
+            grad_norms=self._grad_norms(),
         )
+
+    def _grad_norms(self) -> tuple[float, ...]:
+        """The gradient norms of the step just taken, or (before any, and after fast-path
+        training, which traces nothing) of the batch the next step will take."""
+        s = self.stepper.state
+        grads = s.gradients() if s.prev_params is not None else None
+        if grads is not None:
+            return gradient_norms(grads)
+        try:
+            return batch_gradient_norms(self.spec, s.params, s.x, s.target)
+        except NonFiniteError:
+            return ()
 
     def forget_future(self) -> None:
         """After stepping back: drop metrics of steps not reached any more."""

@@ -16,6 +16,7 @@ from explorer.data import TOY_NAMES, DataError, Dataset, available_datasets
 from explorer.engine import HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS
 from explorer.settings import MAX_HIDDEN_LAYERS, Settings, heads_for, limits
 from explorer.ui.datasets import dataset_for, parse_upload
+from explorer.ui.session import KEY
 
 UPLOAD = "upload"
 RATES = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
@@ -24,10 +25,26 @@ DEFAULTS = Settings()
 
 
 def _init_widgets(settings: Settings) -> None:
-    """Seed the widget keys once per session (or from a lesson / link via ``apply``)."""
-    if "w_dataset" in st.session_state:
+    """Seed the widget keys once per session (or from a lesson / link via ``apply``).
+
+    On later runs every builder value is handed back to session state: each page's widgets are
+    new widgets to Streamlit, which would otherwise drop their values on a page switch and
+    reset the builder, and so rebuild the network, at its minimums."""
+    if "w_dataset" not in st.session_state:
+        apply(settings)
         return
-    apply(settings)
+    for key in _builder_keys():
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _builder_keys() -> list[str]:
+    keys = [f"w_{f.name}" for f in fields(Settings)]
+    keys += [
+        "w_layers",
+        *(f"w_{what}_{i}" for i in range(MAX_HIDDEN_LAYERS) for what in ("size", "act")),
+    ]
+    return [k for k in keys if k not in ("w_hidden_sizes", "w_hidden_activations")]
 
 
 def apply(settings: Settings) -> None:
@@ -59,7 +76,7 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
         if st.session_state.w_dataset not in titles:
             st.session_state.w_dataset = DEFAULTS.dataset
         key = st.selectbox("Dataset", list(titles), format_func=titles.__getitem__, key="w_dataset")
-        dataset = _dataset_widgets(key)
+        dataset, data = _dataset_widgets(key)
         st.subheader("Hidden layers")
         n_layers = st.number_input("Hidden layers", 0, MAX_HIDDEN_LAYERS, key="w_layers")
         sizes, acts = [], []
@@ -86,13 +103,8 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
         batch = _number("Batch size", "batch_size", step=1)
         l1 = st.select_slider("L1 regularization", PENALTIES, key="w_l1")
         l2 = st.select_slider("L2 regularization", PENALTIES, key="w_l2")
-    toy = key in TOY_NAMES
-    settings = Settings(
-        dataset=key,
-        n_points=st.session_state.w_n_points if toy else DEFAULTS.n_points,
-        noise=st.session_state.w_noise if toy else DEFAULTS.noise,
-        train_ratio=st.session_state.w_train_ratio if toy else DEFAULTS.train_ratio,
-        data_seed=st.session_state.w_data_seed if toy else DEFAULTS.data_seed,
+    settings = replace(
+        data,
         hidden_sizes=tuple(int(n) for n in sizes),
         hidden_activations=tuple(acts),
         head=head,
@@ -108,29 +120,37 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
     return settings, dataset
 
 
-def _dataset_widgets(key: str) -> Dataset:
+def _dataset_widgets(key: str) -> tuple[Dataset, Settings]:
+    """The dataset, and Settings whose data fields describe it (the rest: defaults)."""
     if key in TOY_NAMES:
         _number("Points", "n_points", step=10)
         st.slider("Noise", 0.0, 0.5, step=0.05, key="w_noise")
         st.slider("Training share", 0.1, 0.9, step=0.1, key="w_train_ratio")
         _number("Data seed", "data_seed", step=1)
         s = st.session_state
-        return dataset_for(
-            replace(
-                DEFAULTS,
-                dataset=key,
-                n_points=s.w_n_points,
-                noise=s.w_noise,
-                train_ratio=s.w_train_ratio,
-                data_seed=s.w_data_seed,
-            )
+        data = replace(
+            DEFAULTS,
+            dataset=key,
+            n_points=s.w_n_points,
+            noise=s.w_noise,
+            train_ratio=s.w_train_ratio,
+            data_seed=s.w_data_seed,
         )
+        return dataset_for(data), data
     if key == UPLOAD:
-        return _upload_widgets()
-    return dataset_for(replace(DEFAULTS, dataset=key))
+        uploaded = _upload_widgets()
+        if uploaded is not None:
+            return uploaded, replace(DEFAULTS, dataset=UPLOAD)
+        # Nothing uploaded (yet, or the file was refused): the current network stays.
+        run = st.session_state.get(KEY)
+        if run is not None:
+            return run.dataset, run.settings
+        return dataset_for(DEFAULTS), DEFAULTS
+    data = replace(DEFAULTS, dataset=key)
+    return dataset_for(data), data
 
 
-def _upload_widgets() -> Dataset:
+def _upload_widgets() -> Dataset | None:
     files = st.file_uploader(
         "IDX (4 files), Keras .npz, or CSV (label first)",
         accept_multiple_files=True,
@@ -149,7 +169,7 @@ def _upload_widgets() -> Dataset:
         st.error(st.session_state.upload_error)
     uploaded: Dataset | None = st.session_state.get("uploaded")
     if uploaded is None:
-        st.info("No dataset uploaded yet: showing the default one.")
-        return dataset_for(DEFAULTS)
-    st.caption(f"Using {uploaded.name}: {len(uploaded.x_train):,} training examples.")
+        st.info("No dataset uploaded yet: the network keeps its current data.")
+    else:
+        st.caption(f"Using {uploaded.name}: {len(uploaded.x_train):,} training examples.")
     return uploaded

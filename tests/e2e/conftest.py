@@ -36,6 +36,10 @@ if not CHROMIUM.exists():
         "Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True
     )
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+# Two shared cores: a first page load or a long replay can take a while; expect() waits, so a
+# generous ceiling costs nothing when the page is quick.
+TIMEOUT_MS = float(os.environ.get("E2E_TIMEOUT_MS", "30000"))
+sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 
 def _free_port() -> int:
@@ -104,7 +108,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def page(browser: Any, app_url: str) -> Iterator[Any]:
     """A fresh browser context (a new Streamlit session) on the Explorer."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(float(os.environ.get("E2E_TIMEOUT_MS", "30000")))
+    context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     pg.goto(app_url)
     sync_api.expect(pg.get_by_role("button", name="Next phase")).to_be_visible()

@@ -55,14 +55,18 @@ def test_click_a_neuron_and_read_its_inspector(page: Any) -> None:
     page.mouse.click(point["x"], point["y"])
     expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
     expect(page.get_by_text("Error at the output")).to_be_visible()
-    assert page.locator(".katex").count() > 0
+    expect(page.locator(".katex").first).to_be_visible()
 
 
 def test_play_then_pause(page: Any) -> None:
-    page.get_by_role("button", name="Play").click()
+    play = page.get_by_role("switch", name="Play")
+    label = page.locator("label").filter(has=play)  # the switch's input is styled away
+    label.click()
+    expect(play).to_be_checked()
     expect(status(page)).to_contain_text(re.compile(r"step [3-9]|step \d\d"))
-    page.get_by_role("button", name="Pause").click()
-    expect(page.get_by_role("button", name="Play")).to_be_visible()
+    label.click()
+    expect(play).not_to_be_checked()
+    page.wait_for_timeout(600)  # let a tick already in flight land
     frozen = status(page).inner_text()
-    page.wait_for_timeout(800)  # nothing to wait for: play must have stopped
+    page.wait_for_timeout(1500)  # six play intervals: nothing to wait for, play must stay stopped
     assert status(page).inner_text() == frozen

@@ -1,0 +1,598 @@
+"""Many sessions at once: simulated users pressing "Complete step" on the real app, each over
+Streamlit's own websocket protocol (bench/loadclient.py), on the lesson's network,
+784-16-16-10 on the MNIST sample (ReLU, batch 32), every session with its own seed.
+
+Each phase runs against a fresh server on a free loopback port:
+
+1. cold start: ``COLD_SESSIONS`` sessions open at once on a server nobody has used yet.
+2. levels (``--sessions``: 10, 20, 30): after one warm session (the memory base), every
+   session presses Step every ``--interval`` s (2 s), starts staggered over one interval, for
+   ``--duration`` s. Reported: p50/p95/max of the time from sending the click to
+   ``script_finished``, steps per second, the server's CPU per step, its memory (RSS) per
+   extra session and after the sessions closed. Then isolation: every session is brought to
+   the same step; different seeds must show different networks (the graph draws every
+   weight) and the last session, which shares the first one's seed, exactly the same one.
+   The largest level then runs a second wave of sessions, to see closed sessions' memory
+   reused rather than added to.
+3. crossing: more sessions (``--ramp``), then bisection, to where p95 passes 1 s.
+4. history: one session stepping ``--history-steps`` times: its memory as the 200-state
+   step-back history fills.
+5. scale-out, at the crossing and flat out (``--scale-sessions`` pressing without pause):
+   one process as ``make run`` starts it; one process and ``--processes`` processes behind
+   nginx, as deploy/serve.py runs them (with its per-process settings).
+
+A closed tab's session is kept for a reconnect for server.disconnectedSessionTTL seconds
+(120 by default, SESSION_TTL here) and dropped when the session store is next written to,
+so after closing, the bench waits out the TTL and opens and closes one more session before it
+reads the memory. The client runs on the same machine as the server; its CPU share and the
+load average are reported too. Prints tables and one JSON line; takes about 15 minutes
+(``--quick``: about two). Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from loadclient import Page, Session, SessionError
+
+from explorer.data import available_datasets
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSON = "784-16-16-10"
+SESSION_TTL = 3  # seconds a closed session is kept for a reconnect
+COLD_SESSIONS = 8
+P95_TARGET_MS = 500.0
+MIB_TARGET = 40.0
+CROSSING_MS = 1000.0
+START_TIMEOUT = 90.0
+
+
+def lesson_widgets(seed: int, batch: int) -> dict[str, Any]:
+    """The sidebar settings of the lesson's network, by widget key."""
+    return {
+        "w_dataset": available_datasets()["mnist-sample"],
+        "w_size_0": 16,
+        "w_size_1": 16,
+        "w_act_0": "relu",
+        "w_act_1": "relu",
+        "w_batch_size": batch,
+        "w_seed": seed,
+    }
+
+
+def architecture(page: Page) -> str:
+    """Layer sizes as the graph's column titles give them, e.g. 784-16-16-10."""
+    titles = [a.get("text", "") for a in json.loads(page.charts["graph"])["layout"]["annotations"]]
+    return "-".join(m[1] for t in titles if (m := re.search(r"<br>(\d+)", t)))
+
+
+def step_of(page: Page) -> int:
+    """The step number the status caption shows."""
+    for text in page.texts:
+        if m := re.match(r"Epoch \d+ · step (\d+)", text):
+            return int(m[1])
+    raise SessionError("no status caption on the page")
+
+
+# -- the server ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def nginx_installed() -> bool:
+    return (
+        shutil.which("nginx", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
+        is not None
+    )
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Server:
+    """The app on a free loopback port: ``streamlit run`` as ``make run`` starts it, or (with
+    ``nginx``) deploy/serve.py with ``processes`` app processes behind nginx. Logs go to a
+    temporary folder that is removed afterwards."""
+
+    def __init__(self, processes: int = 1, *, nginx: bool = False) -> None:
+        self.processes = processes
+        self.nginx = nginx or processes > 1
+        self.port = free_port()
+        self.run_dir = Path(tempfile.mkdtemp(prefix="bpx-load-"))
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.app_pids: list[int] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.processes} behind nginx" if self.nginx else "1 direct"
+
+    def __enter__(self) -> Server:
+        options = [
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+            "--server.disconnectedSessionTTL",
+            str(SESSION_TTL),
+        ]
+        if self.nginx:
+            serve = [sys.executable, str(ROOT / "deploy" / "serve.py"), "--host", "127.0.0.1"]
+            cmd = [
+                *serve,
+                *("--processes", str(self.processes), "--port", str(self.port)),
+                *("--app-port", str(free_port()), "--run-dir", str(self.run_dir), "--"),
+                *options,
+            ]
+        else:
+            cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), *options]
+            cmd += ["--server.address", "127.0.0.1", "--server.port", str(self.port)]
+        with open(self.run_dir / "server.log", "ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self._wait_healthy()
+        self.app_pids = (
+            [pid for pid in _children(self.proc.pid) if b"streamlit" in _cmdline(pid)]
+            if self.nginx
+            else [self.proc.pid]
+        )
+        return self
+
+    def _wait_healthy(self) -> None:
+        assert self.proc is not None
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                with opener.open(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.run_dir / "server.log").read_text(errors="replace")
+                raise RuntimeError(f"the server did not start:\n{log[-2000:]}")
+            time.sleep(0.3)
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
+    def rss_mib(self) -> float:
+        """Resident memory of the app processes together, in MiB."""
+        return sum(_rss_mib(pid) for pid in self.app_pids)
+
+    def cpu_s(self) -> float:
+        """CPU seconds the app processes have used so far."""
+        return sum(_cpu_s(pid) for pid in self.app_pids)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+# -- sessions -----------------------------------------------------------------------------
+async def open_lesson(
+    url: str, seeds: Sequence[int], batch: int, *, at_once: int = 4
+) -> list[Session]:
+    """One session per seed, each set to the lesson's network; ``at_once`` open together."""
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(seed: int) -> Session:
+        async with gate:
+            session = Session(url)
+            await session.open()
+            await session.set_widgets(lesson_widgets(seed, batch))
+            if architecture(session.page) != LESSON:
+                raise SessionError(f"built {architecture(session.page)}, not {LESSON}")
+            return session
+
+    return list(await asyncio.gather(*(one(seed) for seed in seeds)))
+
+
+async def close_all(sessions: Sequence[Session]) -> None:
+    await asyncio.gather(*(s.close() for s in sessions))
+
+
+async def drive(
+    sessions: Sequence[Session], interval: float, duration: float
+) -> tuple[list[float], float, list[str]]:
+    """Every session presses Step every ``interval`` s (at once when it is late; without
+    pause for 0), starts staggered over one interval, for ``duration`` s. Returns the
+    latencies, the elapsed time and the errors."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    t0 = time.perf_counter()
+
+    async def user(i: int, session: Session) -> None:
+        start = t0 + i * interval / len(sessions)
+        k = 0
+        while max(due := start + k * interval, time.perf_counter()) < t0 + duration:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            try:
+                latencies.append(await session.click("b_step"))
+            except SessionError as exc:
+                errors.append(str(exc))
+                return
+            k += 1
+
+    await asyncio.gather(*(user(i, s) for i, s in enumerate(sessions)))
+    return latencies, time.perf_counter() - t0, errors
+
+
+async def isolation(sessions: Sequence[Session], seeds: Sequence[int]) -> dict[str, Any]:
+    """Bring every session to the same step, then compare their networks: one network per
+    seed, and for one seed, one network."""
+    target = max(step_of(s.page) for s in sessions)
+
+    async def catch_up(session: Session) -> None:
+        while step_of(session.page) < target:
+            await session.click("b_step")
+
+    await asyncio.gather(*(catch_up(s) for s in sessions))
+    networks: dict[int, set[str]] = {}
+    for seed, session in zip(seeds, sessions, strict=True):
+        networks.setdefault(seed, set()).add(session.page.charts["graph"])
+    distinct = len({net for nets in networks.values() for net in nets})
+    same_seed_same = all(len(nets) == 1 for nets in networks.values())
+    return {
+        "step": target,
+        "seeds": len(networks),
+        "networks": distinct,
+        "same_seed_same_network": same_seed_same,
+        "ok": same_seed_same and distinct == len(networks),
+    }
+
+
+async def warm_up(server: Server, batch: int) -> list[Session]:
+    """One lesson session on every app process (each loads the dataset); kept open."""
+    warm: list[Session] = []
+    backends: set[str | None] = set()
+    for seed in range(20 * server.processes):
+        if len(backends) == server.processes:
+            break
+        session = (await open_lesson(server.url, [10_000 + seed], batch))[0]
+        if session.backend in backends:
+            await session.close()
+        else:
+            backends.add(session.backend)
+            warm.append(session)
+    return warm
+
+
+async def settle_closed(url: str) -> None:
+    """Wait out the reconnect TTL, then open and close one session: writing to the session
+    store drops the expired ones."""
+    await asyncio.sleep(SESSION_TTL + 1)
+    session = Session(url)
+    await session.open()
+    await session.close()
+    await asyncio.sleep(2)
+
+
+async def cold_start(batch: int) -> dict[str, Any]:
+    """COLD_SESSIONS users arriving together at a server nobody has used yet."""
+    with Server() as server:
+
+        async def one(seed: int) -> str | None:
+            session = Session(server.url)
+            try:
+                await session.open()
+                await session.set_widgets(lesson_widgets(seed, batch))
+                return None
+            except SessionError as exc:
+                return str(exc)
+            finally:
+                await session.close()
+
+        errors = [e for e in await asyncio.gather(*map(one, range(COLD_SESSIONS))) if e]
+    return {"sessions": COLD_SESSIONS, "failed": len(errors), "first_error": errors[:1]}
+
+
+# -- one load level -------------------------------------------------------------------------
+@dataclass
+class Level:
+    """One load level's figures; memory in MiB, times in ms."""
+
+    server: str
+    sessions: int
+    interval_s: float
+    steps: int
+    steps_per_s: float
+    p50_ms: float
+    p95_ms: float
+    max_ms: float
+    server_cpu_ms_per_step: float
+    kib_per_step: float
+    client_cpu_share: float
+    rss_base_mib: float
+    rss_loaded_mib: float
+    mib_per_session: float
+    rss_closed_mib: float | None = None
+    wave2_mib_per_session: float | None = None
+    isolation: dict[str, Any] | None = None
+    backends: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    loadavg: float = 0.0
+
+
+def percentile(values: Sequence[float], q: int) -> float:
+    """The q-th percentile (1..99), interpolated between the nearest values."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+async def level(
+    server: Server,
+    n: int,
+    interval: float,
+    duration: float,
+    batch: int,
+    *,
+    checks: bool = False,
+    wave2: bool = False,
+) -> Level:
+    """One load level; ``checks`` adds isolation and the memory after closing, ``wave2`` a
+    second wave of sessions after that."""
+    loadavg = os.getloadavg()[0]
+    warm = await warm_up(server, batch)
+    base = server.rss_mib()
+    seeds = [*range(1, n), 1] if n > 1 else [1]  # the last session repeats the first seed
+    sessions = await open_lesson(server.url, seeds, batch)
+    cpu0, client0 = server.cpu_s(), time.process_time()
+    received0 = sum(s.bytes_received for s in sessions)
+    latencies, elapsed, errors = await drive(sessions, interval, duration)
+    cpu, client = server.cpu_s() - cpu0, time.process_time() - client0
+    received = sum(s.bytes_received for s in sessions) - received0
+    loaded = server.rss_mib()
+    result = Level(
+        server=server.name,
+        sessions=n,
+        interval_s=interval,
+        steps=len(latencies),
+        steps_per_s=len(latencies) / elapsed,
+        p50_ms=1000 * statistics.median(latencies),
+        p95_ms=1000 * percentile(latencies, 95),
+        max_ms=1000 * max(latencies),
+        server_cpu_ms_per_step=1000 * cpu / len(latencies),
+        kib_per_step=received / 1024 / len(latencies),
+        client_cpu_share=client / elapsed,
+        rss_base_mib=base,
+        rss_loaded_mib=loaded,
+        mib_per_session=(loaded - base) / n,
+        backends=dict(Counter(s.backend or "direct" for s in sessions)),
+        errors=errors,
+        loadavg=loadavg,
+    )
+    if checks:
+        result.isolation = await isolation(sessions, seeds)
+    await close_all(sessions)
+    if checks:
+        await settle_closed(server.url)
+        result.rss_closed_mib = server.rss_mib()
+    if wave2:
+        before = server.rss_mib()
+        again = await open_lesson(server.url, seeds, batch)
+        await drive(again, interval, duration)
+        result.wave2_mib_per_session = (server.rss_mib() - before) / n
+        await close_all(again)
+    await close_all(warm)
+    return result
+
+
+async def history(steps: int, batch: int, every: int = 50) -> list[tuple[int, float]]:
+    """(steps taken, server RSS in MiB) for one session stepping without pause."""
+    with Server() as server:
+        session = (await open_lesson(server.url, [1], batch))[0]
+        points = [(0, server.rss_mib())]
+        for k in range(1, steps + 1):
+            await session.click("b_step")
+            if k % every == 0:
+                points.append((k, server.rss_mib()))
+        await session.close()
+    return points
+
+
+async def crossing(
+    known: list[Level], ramp: Sequence[int], measure: Callable[[int], Awaitable[Level]]
+) -> list[Level]:
+    """Levels added until p95 passes 1 s (``ramp``), then bisected to 5 sessions."""
+    added: list[Level] = []
+
+    def bounds() -> tuple[int | None, int | None]:
+        levels = known + added
+        below = [r.sessions for r in levels if r.p95_ms <= CROSSING_MS]
+        above = [r.sessions for r in levels if r.p95_ms > CROSSING_MS]
+        return max(below, default=None), min(above, default=None)
+
+    for n in ramp:
+        if bounds()[1] is not None:
+            break
+        added.append(await measure(n))
+    while True:
+        lo, hi = bounds()
+        if lo is None or hi is None or hi - lo <= 5:
+            return added
+        added.append(await measure((lo + hi) // 2))
+
+
+# -- report -------------------------------------------------------------------------------
+def table(rows: Sequence[Level]) -> str:
+    lines = [
+        f"{'server':<16} {'sess':>4} {'every':>5} {'steps/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'max ms':>7} {'cpu ms/step':>11} {'KiB/step':>8} {'client':>6} {'MiB/sess':>8} "
+        f"{'base':>5} {'closed':>6} {'wave2':>5} {'isolated':>8} {'load':>4} {'errors':>6}"
+    ]
+    for r in rows:
+        closed = "-" if r.rss_closed_mib is None else f"{r.rss_closed_mib - r.rss_base_mib:+.0f}"
+        wave2 = "-" if r.wave2_mib_per_session is None else f"{r.wave2_mib_per_session:.1f}"
+        isolated = "-" if r.isolation is None else ("yes" if r.isolation["ok"] else "NO")
+        lines.append(
+            f"{r.server:<16} {r.sessions:>4} {r.interval_s:>4g}s {r.steps_per_s:>7.1f} "
+            f"{r.p50_ms:>7.0f} {r.p95_ms:>7.0f} {r.max_ms:>7.0f} "
+            f"{r.server_cpu_ms_per_step:>11.0f} {r.kib_per_step:>8.0f} {r.client_cpu_share:>6.0%} "
+            f"{r.mib_per_session:>8.1f} {r.rss_base_mib:>5.0f} {closed:>6} {wave2:>5} "
+            f"{isolated:>8} {r.loadavg:>4.1f} {len(r.errors):>6}"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    def ints(text: str) -> list[int]:
+        return [int(t) for t in text.split(",") if t]
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=ints, default=[10, 20, 30])
+    parser.add_argument("--ramp", type=ints, default=[40, 60, 80, 120])
+    parser.add_argument("--interval", type=float, default=2.0)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--history-steps", type=int, default=250)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--scale-sessions", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="a smoke run of about two minutes")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sessions, args.ramp, args.duration = [2, 4], [], 6.0
+        args.history_steps, args.scale_sessions = 50, 4
+    return args
+
+
+async def main(args: argparse.Namespace) -> int:
+    async def measure(
+        n: int, interval: float = args.interval, server: Server | None = None, **kw: bool
+    ) -> Level:
+        with server or Server() as running:
+            return await level(running, n, interval, args.duration, args.batch, **kw)
+
+    cold = await cold_start(args.batch)
+    print(f"Cold start: {cold['failed']} of {cold['sessions']} sessions opened at once failed")
+    print(*cold["first_error"])
+
+    levels = [await measure(n, checks=True, wave2=n == max(args.sessions)) for n in args.sessions]
+    print(f"\nLevels: {LESSON} on the MNIST sample, batch {args.batch}, {args.duration:g} s each")
+    print(table(levels), flush=True)
+
+    ramp = await crossing(levels, args.ramp, measure)
+    if ramp:
+        print("\nCrossing: more sessions at the same pace, to where p95 passes 1 s")
+        print(table(ramp), flush=True)
+    below = [r.sessions for r in levels + ramp if r.p95_ms <= CROSSING_MS]
+    above = [r.sessions for r in levels + ramp if r.p95_ms > CROSSING_MS]
+    cross = {"last_below": max(below, default=None), "first_above": min(above, default=None)}
+
+    hist = await history(args.history_steps, args.batch)
+    print("\nHistory: one session's server memory as it steps (step back keeps 200 states)")
+    print("  ".join(f"{k} steps {mib - hist[0][1]:+.0f} MiB" for k, mib in hist), flush=True)
+
+    scale: list[Level] = []
+    if nginx_installed():
+        at = cross["first_above"] or max(r.sessions for r in levels + ramp)
+        for make in (Server, partial(Server, nginx=True), partial(Server, args.processes)):
+            scale.append(await measure(at, server=make()))
+            scale.append(await measure(args.scale_sessions, 0.0, make()))
+        print(f"\nScale-out: at {at} sessions, and {args.scale_sessions} flat out")
+        print(table(scale), flush=True)
+    else:
+        print("\nScale-out skipped: nginx is not installed (apt-get install nginx)")
+
+    top = max(levels, key=lambda r: r.sessions)
+    targets = {
+        f"{top.sessions} sessions p95 <= {P95_TARGET_MS:g} ms": top.p95_ms <= P95_TARGET_MS,
+        f"<= {MIB_TARGET:g} MiB per extra session": top.mib_per_session <= MIB_TARGET,
+        f"cold start: {COLD_SESSIONS} sessions at once all open": cold["failed"] == 0,
+    }
+    print("\nTargets: " + "; ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in targets.items()))
+    failures = [f"{r.server} x{r.sessions}: {e}" for r in levels + ramp + scale for e in r.errors]
+    failures += [
+        f"{r.sessions} sessions not isolated: {r.isolation}"
+        for r in levels
+        if r.isolation is not None and not r.isolation["ok"]
+    ]
+    for failure in failures:
+        print("FAILED", failure)
+    print(
+        json.dumps(
+            {
+                "bench": "load",
+                "network": LESSON,
+                "batch": args.batch,
+                "duration_s": args.duration,
+                "cold_start": cold,
+                "levels": [asdict(r) for r in levels],
+                "crossing_levels": [asdict(r) for r in ramp],
+                "p95_crosses_1s": cross,
+                "history_mib": hist,
+                "scale_out": [asdict(r) for r in scale],
+                "targets": targets,
+                "failures": failures,
+            }
+        )
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_args(sys.argv[1:]))))

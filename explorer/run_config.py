@@ -1,0 +1,175 @@
+"""A full training run's files: its configuration (one JSON file: the sidebar's ``Settings``
+plus how to train them) and the parameters it trained (one .npz).
+
+The Train page exports this file and ``python -m explorer.train --config run.json`` reads it,
+so both train the same network the same way. The JSON is flat: every ``Settings`` field, then
+``epochs``, ``backend``, ``device``, ``dtype`` and an optional ``data_path`` (a .npz, .csv or
+IDX folder to train on instead of the named ``dataset``). Missing keys take their defaults;
+unknown keys, wrong types and values outside a field's ``lo``/``hi``/``choices`` (read from
+``Settings``' field table) raise ``ConfigError`` naming the key.
+
+The parameters file holds ``W0, b0, W1, ...`` in the engine's layout (W is (fan_in, fan_out))
+and the run's JSON under ``config``; the Train page opens it in the Explorer.
+
+Headless runs may be bigger than the sidebar allows (``headless=True``): up to the engine's
+limit of units per layer and a larger batch. Left out: schedules, early stopping, checkpoints.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import zipfile
+import zlib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import IO, Any, get_type_hints
+
+import numpy as np
+
+from explorer.data import DataError
+from explorer.engine import Params
+from explorer.engine.spec import MAX_UNITS as ENGINE_MAX_UNITS
+from explorer.settings import Settings, limits
+
+BACKENDS = ("numpy", "torch")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+DTYPES = ("float32", "float64")
+MAX_EPOCHS = 10_000
+HEADLESS_MAX_BATCH = 65_536
+# Field limits a headless run may exceed: the sidebar keeps networks small enough to draw.
+HEADLESS_LIMITS: dict[str, dict[str, Any]] = {
+    "hidden_sizes": {"hi": ENGINE_MAX_UNITS},
+    "batch_size": {"hi": HEADLESS_MAX_BATCH},
+}
+_SETTING_TYPES = get_type_hints(Settings)
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot be used; the message names the key and what to change."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What to train (``settings``) and how: epochs, backend, device, dtype, optional data file."""
+
+    settings: Settings = field(default_factory=Settings)
+    epochs: int = 5
+    backend: str = "numpy"
+    device: str = "auto"
+    dtype: str = "float32"
+    data_path: str | None = None
+
+    def __post_init__(self) -> None:
+        epochs = self.epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_EPOCHS:
+            raise ConfigError(f"epochs must be a whole number from 1 to {MAX_EPOCHS}.")
+        for name, choices in (("backend", BACKENDS), ("device", DEVICES), ("dtype", DTYPES)):
+            if getattr(self, name) not in choices:
+                raise ConfigError(f"{name} must be one of {', '.join(choices)}.")
+        if self.backend == "numpy" and self.device not in ("auto", "cpu"):
+            raise ConfigError("The numpy backend runs on the CPU: use device auto or cpu.")
+
+
+def to_dict(config: RunConfig) -> dict[str, Any]:
+    """The flat, JSON-able form (tuples become lists)."""
+    out: dict[str, Any] = {}
+    for f in fields(Settings):
+        value = getattr(config.settings, f.name)
+        out[f.name] = list(value) if isinstance(value, tuple) else value
+    out.update(epochs=config.epochs, backend=config.backend, device=config.device)
+    out.update(dtype=config.dtype, data_path=config.data_path)
+    return out
+
+
+def to_json(config: RunConfig) -> str:
+    return json.dumps(to_dict(config), indent=2) + "\n"
+
+
+def from_dict(data: Any, *, headless: bool = False) -> RunConfig:
+    """Check ``data`` key by key and build the RunConfig; raises ConfigError."""
+    if not isinstance(data, dict):
+        raise ConfigError("A run configuration is a JSON object of settings.")
+    run_keys = {f.name for f in fields(RunConfig)} - {"settings"}
+    setting_keys = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - run_keys - setting_keys)
+    if unknown:
+        known = ", ".join(sorted(run_keys | setting_keys))
+        raise ConfigError(f"Unknown key {unknown[0]!r}; the known keys are: {known}.")
+    values = {name: _checked(name, data[name], headless) for name in setting_keys if name in data}
+    try:
+        settings = Settings(**values)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    run = {name: data[name] for name in run_keys if name in data}
+    if run.get("data_path") is not None and not isinstance(run["data_path"], str):
+        raise ConfigError("data_path must be a path (a string) or null.")
+    return RunConfig(settings=settings, **run)
+
+
+def from_json(text: str, *, headless: bool = False) -> RunConfig:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"The file is not valid JSON: {exc}.") from None
+    return from_dict(data, headless=headless)
+
+
+def _checked(name: str, value: Any, headless: bool) -> Any:
+    """``value`` for Settings field ``name``, type- and range-checked against its metadata."""
+    lim = limits(name) | (HEADLESS_LIMITS.get(name, {}) if headless else {})
+    kind = _SETTING_TYPES[name]
+    if kind in (tuple[int, ...], tuple[str, ...]):
+        if not isinstance(value, list):
+            raise ConfigError(f"{name} must be a list, not {value!r}.")
+        item = int if kind == tuple[int, ...] else str
+        return tuple(_scalar(f"{name}[{i}]", v, item, lim) for i, v in enumerate(value))
+    return _scalar(name, value, kind, lim)
+
+
+def _scalar(name: str, value: Any, kind: Any, lim: dict[str, Any]) -> Any:
+    if kind is str:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{name} must be a non-empty string, not {value!r}.")
+        if "choices" in lim and value not in lim["choices"]:
+            raise ConfigError(f"{name} must be one of {', '.join(lim['choices'])}, not {value!r}.")
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number, not {value!r}.")
+    if kind is int and not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number, not {value!r}.")
+    if not math.isfinite(value) or not lim["lo"] <= value <= lim["hi"]:
+        raise ConfigError(f"{name} must lie between {lim['lo']} and {lim['hi']}, not {value!r}.")
+    return kind(value)
+
+
+def save_params(file: str | Path | IO[bytes], params: Params, config: RunConfig) -> None:
+    """Write ``params`` and ``config`` as one .npz (no pickles)."""
+    arrays: dict[str, Any] = {f"W{i}": w for i, w in enumerate(params.weights)}
+    arrays |= {f"b{i}": b for i, b in enumerate(params.biases)}
+    np.savez(file, config=np.array(to_json(config)), **arrays)
+
+
+def load_params(source: bytes | str | Path) -> Params:
+    """The parameters of a file ``save_params`` wrote; raises DataError for anything else."""
+    unreadable = DataError("This is not a parameters file written by the trainer (.npz).")
+    try:
+        loaded = np.load(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (OSError, ValueError, EOFError, NotImplementedError, zipfile.BadZipFile):
+        raise unreadable from None
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        raise unreadable
+    with loaded as npz:
+        n = sum(1 for key in npz.files if key.startswith("W"))
+        try:
+            weights = tuple(npz[f"W{i}"] for i in range(n))
+            biases = tuple(npz[f"b{i}"] for i in range(n))
+        except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
+            raise unreadable from None
+    arrays = (*weights, *biases)
+    if not n or any(a.dtype.kind != "f" for a in arrays):
+        raise unreadable
+    if any(w.ndim != 2 for w in weights) or any(b.ndim != 1 for b in biases):
+        raise unreadable
+    return Params(weights, biases)

@@ -1,0 +1,99 @@
+"""Save, load and export: the session file, a PyTorch state_dict, a standalone NumPy script.
+
+Files are made on request ("Prepare") rather than on every rerun, and a loaded file replaces
+the run only once it has been read and checked; a bad file leaves the current network as it
+was and says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+import streamlit as st
+
+from explorer.data import available_datasets
+from explorer.engine import replay
+from explorer.export import sequential_code, standalone_script, torch_state_dict
+from explorer.session_file import SessionFileError, load_session, save_session
+from explorer.torch_backend import torch_available
+from explorer.ui.datasets import dataset_for
+from explorer.ui.page import start
+from explorer.ui.session import Metrics, Run
+
+_METRIC_FIELDS = {f.name for f in fields(Metrics)}
+
+
+def _prepare(run: Run) -> None:
+    s = run.stepper.state
+    metrics = [asdict(m) for m in run.metrics.values()]
+    files = {
+        "backprop-session.npz": save_session(run.settings, s, len(run.stepper.phases), metrics),
+        "predict.py": standalone_script(run.spec, s.params, run.dataset.class_names).encode(),
+    }
+    if torch_available():
+        files["state_dict.pt"] = torch_state_dict(s.params)
+    st.session_state.prepared_files = files
+
+
+def _metrics(row: dict[str, Any]) -> Metrics:
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in row.items()}
+    return Metrics(**values)
+
+
+def _load() -> None:
+    upload = st.session_state.get("w_session_file")
+    if upload is None:
+        return
+    try:
+        saved = load_session(upload.getvalue(), available_datasets(), dataset_for)
+    except SessionFileError as exc:
+        st.session_state.session_error = str(exc)
+        return
+    run = start(saved.settings, dataset_for(saved.settings))
+    run.stepper.restore(
+        saved.params,
+        saved.opt_state,
+        epoch=saved.epoch,
+        step=saved.step,
+        position=saved.position,
+        trail=saved.trail,
+    )
+    replay(run.stepper, saved.tail)
+    run.stepper.set_config(saved.settings.train_config())
+    run.metrics = {m["step"]: _metrics(m) for m in saved.metrics if set(m) == _METRIC_FIELDS}
+    run.record()
+    run.notice = "Session loaded: training continues where it was saved."
+    st.session_state.session_error = None
+
+
+LABELS = {
+    "backprop-session.npz": "Session (continue later)",
+    "predict.py": "NumPy script (predicts on its own)",
+    "state_dict.pt": "PyTorch state_dict",
+}
+
+
+def files_panel(run: Run) -> None:
+    """The Save / load / export expander's contents."""
+    st.button(
+        "Prepare files of this network",
+        key="b_prepare_files",
+        on_click=_prepare,
+        args=(run,),
+        help="The session (settings, parameters, optimizer state, metrics, position), a "
+        "standalone NumPy script, and a PyTorch state_dict.",
+    )
+    prepared: dict[str, bytes] = st.session_state.get("prepared_files", {})
+    for name, data in prepared.items():
+        st.download_button(LABELS[name], data, file_name=name, key=f"b_download_{name}")
+    if "state_dict.pt" in prepared:
+        st.caption("The state_dict loads into:")
+        st.code(sequential_code(run.spec), language="python")
+    elif prepared:
+        st.caption("Install the torch extra (pip install '.[torch]') to export a state_dict.")
+    st.file_uploader(
+        "Continue a saved session", type=["npz"], key="w_session_file", on_change=_load
+    )
+    if st.session_state.get("session_error"):
+        st.error(st.session_state.session_error)

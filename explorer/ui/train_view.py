@@ -1,0 +1,320 @@
+"""The Train page's body: full training of the sidebar's network, on NumPy or PyTorch.
+
+The user picks a backend, a device, epochs and a batch size; Train starts a ``FullTraining`` kept
+in this session's state. A fragment that reruns on a timer advances the job by one chunk of
+about ``CHUNK_SECONDS`` per tick and redraws the progress bars and curves, so the page never
+freezes and Stop (a callback, run between two ticks) lands at once, keeping what was trained.
+Each session trains in its own script thread, so other users are not held up.
+
+Full MNIST can be downloaded from here (once, checked) into the sidebar's dataset menu.
+"Open in Explorer" hands the trained parameters to the stepwise view; "Export config" saves
+the run for ``python -m explorer.train``, whose parameters file this page opens too. Torch is
+imported only once the PyTorch backend is chosen; without it the option is disabled and the
+page says how to install it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+import explorer.torch_backend as tb
+from explorer.data import DataError, download_mnist, mnist_downloaded
+from explorer.engine import SpecError
+from explorer.figures import curves_figure
+from explorer.full_training import FullTraining
+from explorer.run_config import RunConfig, load_params, to_json
+from explorer.settings import limits
+from explorer.ui.page import open_in_explorer
+from explorer.ui.session import Run
+
+JOB = "ft_job"
+START_ERROR = "ft_start_error"
+TICK_SECONDS = 0.1  # between two chunks while training
+CHUNK_SECONDS = 0.4  # of training per chunk
+MAX_UI_EPOCHS = 1000
+MAX_CURVE_POINTS = 600
+BACKEND_TITLES = {"numpy": "NumPy", "torch": "PyTorch"}
+
+
+# -- actions (callbacks) ---------------------------------------------------------------------
+def _start(run: Run, config: RunConfig, from_explorer: bool) -> None:
+    params = run.stepper.state.params if from_explorer else None
+    try:
+        st.session_state[JOB] = FullTraining(config, run.dataset, params=params)
+        st.session_state[START_ERROR] = None
+    except (SpecError, tb.DeviceError, tb.TorchMissingError) as exc:
+        st.session_state[START_ERROR] = str(exc)
+
+
+def _stop() -> None:
+    job: FullTraining | None = st.session_state.get(JOB)
+    if job is not None:
+        job.stop()
+
+
+def _open(job: FullTraining) -> None:
+    backend = BACKEND_TITLES[job.config.backend]
+    note = f"Opened the network trained for {job.step:,} steps on {backend}."
+    open_in_explorer(job.config.settings, job.dataset, job.params(), note=note)
+
+
+def _download_mnist() -> None:
+    try:
+        download_mnist()
+    except DataError as exc:
+        st.session_state[START_ERROR] = str(exc)
+        return
+    st.session_state[START_ERROR] = None
+    st.session_state.w_dataset = "mnist"  # the sidebar's dataset, set before it is drawn
+
+
+def _open_file(run: Run) -> None:
+    params = st.session_state.get("ft_file_params")
+    if params is not None:
+        note = "Opened the network from the parameters file."
+        open_in_explorer(run.settings, run.dataset, params, note=note)
+
+
+# -- drawing ---------------------------------------------------------------------------------
+def _backend() -> str:
+    if not tb.torch_available():
+        st.session_state.w_ft_backend = "numpy"
+    backend = st.radio(
+        "Backend",
+        tuple(BACKEND_TITLES),
+        format_func=BACKEND_TITLES.__getitem__,
+        horizontal=True,
+        key="w_ft_backend",
+        disabled=not tb.torch_available(),
+    )
+    if not tb.torch_available():
+        st.caption(f"PyTorch is not installed: `{tb.INSTALL_HINT}` adds it.")
+    return str(backend)
+
+
+def _device(backend: str) -> str:
+    if backend == "numpy":
+        st.selectbox("Device", ("cpu",), key="w_ft_device_numpy", disabled=True)
+        return "auto"
+    from explorer.torch_backend.train import available_devices
+
+    devices = available_devices()
+    auto = f"auto ({devices[0]})"
+    choice = st.selectbox(
+        "Device",
+        ("auto", *devices),
+        format_func=lambda d: auto if d == "auto" else d,
+        key="w_ft_device",
+    )
+    if (devices[0] if choice == "auto" else choice) == "cpu":
+        st.caption("On a CPU, NumPy is as fast for small networks; torch pays off on a GPU.")
+    return str(choice)
+
+
+def options(run: Run) -> RunConfig:
+    """Backend, device, epochs and batch size: the run the Train button would start."""
+    st.session_state.setdefault("w_ft_batch", run.settings.batch_size)
+    left, mid, right, far = st.columns([1.3, 1, 1, 1])
+    with left:
+        backend = _backend()
+    with mid:
+        device = _device(backend)
+    epochs = right.number_input("Epochs", 1, MAX_UI_EPOCHS, value=5, key="w_ft_epochs")
+    batch = far.number_input(
+        "Batch size of this run",
+        1,
+        limits("batch_size")["hi"],
+        step=1,
+        key="w_ft_batch",
+        help="Starts at the sidebar's; full training usually takes larger batches.",
+    )
+    settings = replace(run.settings, batch_size=int(batch))
+    return RunConfig(settings, epochs=int(epochs), backend=backend, device=device)
+
+
+def controls(run: Run, config: RunConfig) -> None:
+    job: FullTraining | None = st.session_state.get(JOB)
+    running = job is not None and job.running
+    step = run.stepper.state.step
+    from_explorer = False
+    if step:
+        from_explorer = st.checkbox(
+            f"Start from the Explorer's network (trained {step:,} steps there)",
+            value=True,
+            key="w_ft_from_explorer",
+        )
+    row = st.container(horizontal=True)
+    row.button(
+        "Train",
+        key="b_ft_train",
+        icon=":material/rocket_launch:",
+        type="primary",
+        on_click=_start,
+        args=(run, config, from_explorer),
+        disabled=running,
+    )
+    row.button(
+        "Stop", key="b_ft_stop", icon=":material/stop:", on_click=_stop, disabled=not running
+    )
+    row.button(
+        "Open in Explorer",
+        key="b_ft_open",
+        icon=":material/biotech:",
+        on_click=_open,
+        args=(job,),
+        disabled=job is None or running,
+        help="Step through the trained network in the Explorer.",
+    )
+    row.download_button(
+        "Export config",
+        to_json(config),
+        file_name="run.json",
+        mime="application/json",
+        key="b_ft_export",
+        icon=":material/download:",
+        on_click="ignore",
+        help="The run as JSON for: python -m explorer.train --config run.json",
+    )
+    if st.session_state.get(START_ERROR):
+        st.error(st.session_state[START_ERROR])
+
+
+def progress(job: FullTraining) -> None:
+    epochs = job.config.epochs
+    within = 1.0 if job.finished else job.position / job.n_batches
+    shown_epoch = min(job.epoch + 1, epochs)
+    st.progress(
+        min(1.0, (job.epoch + (0 if job.finished else within)) / epochs),
+        text=f"Epoch {shown_epoch} of {epochs}",
+    )
+    done = job.n_batches if job.finished else job.position
+    st.progress(within, text=f"Batch {done:,} of {job.n_batches:,}")
+    speed = job.samples_per_second
+    rate = f" · {speed:,.0f} samples/s" if speed else ""
+    st.caption(f"{job.spec.describe()} · {job.trainer.describe()} · step {job.step:,}{rate}")
+    if job.failure:
+        st.error(job.failure)
+    elif job.stopped:
+        st.info(f"Stopped after {job.step:,} steps; the network keeps what it learned.")
+    elif job.finished:
+        st.success(f"Trained {epochs} epochs ({job.step:,} steps) in {job.seconds:.1f} s.")
+
+
+def numbers(job: FullTraining) -> None:
+    last = job.epochs[-1]
+    cols = st.columns(4)
+    cols[0].metric("Train loss", f"{last.train_loss:.4f}")
+    cols[1].metric("Test loss", f"{last.test_loss:.4f}")
+    if last.train_accuracy is not None and last.test_accuracy is not None:
+        cols[2].metric("Train accuracy", f"{last.train_accuracy:.1%}")
+        cols[3].metric("Test accuracy", f"{last.test_accuracy:.1%}")
+    st.caption(f"After {last.epoch} of {job.config.epochs} epochs (evaluated on every example).")
+
+
+def curves(job: FullTraining) -> None:
+    """Batch loss per chunk, then loss and accuracy after each epoch, all against the step."""
+    chunks = job.chunk_losses[:: max(1, len(job.chunk_losses) // MAX_CURVE_POINTS)]
+    steps = [r.step for r in job.epochs]
+    panels: list[tuple[str, list[int], dict[str, list[float | None]]]] = [
+        ("Batch loss (mean per chunk)", [s for s, _ in chunks], {"batch": [v for _, v in chunks]}),
+        (
+            "Loss after each epoch",
+            steps,
+            {
+                "train": [r.train_loss for r in job.epochs],
+                "test": [r.test_loss for r in job.epochs],
+            },
+        ),
+    ]
+    if job.epochs[-1].test_accuracy is not None:
+        accuracy = {
+            "train": [r.train_accuracy for r in job.epochs],
+            "test": [r.test_accuracy for r in job.epochs],
+        }
+        panels.append(("Accuracy after each epoch", steps, accuracy))
+    for i, (column, (title, x, series)) in enumerate(zip(st.columns(3), panels, strict=False)):
+        column.markdown(f"**{title}**")
+        if len(x) > 1:
+            fig = curves_figure(x, series)
+            column.plotly_chart(fig, key=f"ft_curve_{i}", config={"displayModeBar": False})
+
+
+def live() -> None:
+    """Progress, numbers and curves; reruns on a timer while the job trains."""
+    job: FullTraining | None = st.session_state.get(JOB)
+
+    @st.fragment(run_every=TICK_SECONDS if job is not None and job.running else None)
+    def body() -> None:
+        job: FullTraining | None = st.session_state.get(JOB)
+        if job is None:
+            st.info("Choose a backend, epochs and a batch size, then press Train.")
+            return
+        was_running = job.running
+        if was_running:
+            job.advance(CHUNK_SECONDS)
+        if was_running and not job.running:
+            st.rerun(scope="app")  # done, stopped or failed: redraw the buttons, stop the timer
+        progress(job)
+        numbers(job)
+        curves(job)
+
+    body()
+
+
+def from_file(run: Run) -> None:
+    """Open a parameters file written by ``python -m explorer.train`` in the Explorer."""
+    with st.expander("Open a network trained on the command line"):
+        upload = st.file_uploader("params.npz", type=["npz"], key="w_ft_params")
+        params = None
+        if upload is not None:
+            try:
+                params = load_params(upload.getvalue())
+                params.check_shapes(run.spec)
+            except (DataError, SpecError) as exc:
+                st.error(f"{exc} The sidebar builds {run.spec.describe()}.")
+                params = None
+        st.session_state.ft_file_params = params
+        st.button(
+            "Open in Explorer",
+            key="b_ft_open_file",
+            icon=":material/biotech:",
+            on_click=_open_file,
+            args=(run,),
+            disabled=params is None,
+            help="Uses the sidebar's network and dataset; the file must fit that network.",
+        )
+        st.markdown(
+            "Train without the browser, on a GPU, or on several processes, with the exported "
+            "config:"
+        )
+        st.code(
+            "python -m explorer.train --config run.json --out runs/a\n"
+            "torchrun --nproc_per_node=2 -m explorer.train --config run.json --out runs/b",
+            language="bash",
+        )
+
+
+def train_page(run: Run) -> None:
+    """The whole body of the Train page."""
+    st.title("Full training")
+    d = run.dataset
+    st.caption(
+        f"Trains the sidebar's network, {run.spec.describe()}, on {d.name} "
+        f"({len(d.x_train):,} training and {len(d.x_test):,} test examples) with its "
+        f"optimizer ({run.settings.optimizer}, rate {run.settings.learning_rate:g})."
+    )
+    if not mnist_downloaded():
+        st.button(
+            "Download full MNIST (70,000 digits, 11 MB)",
+            key="b_ft_mnist",
+            icon=":material/cloud_download:",
+            on_click=_download_mnist,
+            help="Fetched once into your cache, checked against its SHA-256, then offered in "
+            "the sidebar's Dataset menu.",
+        )
+    config = options(run)
+    controls(run, config)
+    live()
+    from_file(run)
