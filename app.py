@@ -4,10 +4,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Backprop Explorer", page_icon="🧠", layout="wide")
 pages = [
-    st.Page("pages/explorer.py", title="Explorer", icon="🔬", default=True),
-    st.Page("pages/training.py", title="Training views", icon="📈"),
-    st.Page("pages/compare.py", title="Compare", icon="⚖️"),
-    st.Page("pages/train.py", title="Full training", icon="🚀"),
-    st.Page("pages/lessons.py", title="Lessons", icon="🎓"),
+    st.Page("app_pages/explorer.py", title="Explorer", icon="🔬", default=True),
+    st.Page("app_pages/training.py", title="Training views", icon="📈"),
+    st.Page("app_pages/compare.py", title="Compare", icon="⚖️"),
+    st.Page("app_pages/train.py", title="Full training", icon="🚀"),
+    st.Page("app_pages/lessons.py", title="Lessons", icon="🎓"),
 ]
 st.navigation(pages).run()

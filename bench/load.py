@@ -14,10 +14,13 @@ Each phase runs against a fresh server on a free loopback port:
    weight) and the last session, which shares the first one's seed, exactly the same one.
    The largest level then runs a second wave of sessions, to see closed sessions' memory
    reused rather than added to.
-3. crossing: more sessions (``--ramp``), then bisection, to where p95 passes 1 s.
-4. history: one session stepping ``--history-steps`` times: its memory as the 200-state
+3. browsers alongside: 3 chromium tabs (Playwright, Debian's chromium) step through the
+   sidebar and buttons next to 10 protocol sessions, to compare what a browser sees (click
+   to the new step on screen) with the protocol's latency.
+4. crossing: more sessions (``--ramp``), or fewer, then bisection, to where p95 passes 1 s.
+5. history: one session stepping ``--history-steps`` times: its memory as the 200-state
    step-back history fills.
-5. scale-out, at the crossing and flat out (``--scale-sessions`` pressing without pause):
+6. scale-out, at the crossing and flat out (``--scale-sessions`` pressing without pause):
    one process as ``make run`` starts it; one process and ``--processes`` processes behind
    nginx, as deploy/serve.py runs them (with its per-process settings).
 
@@ -25,8 +28,8 @@ A closed tab's session is kept for a reconnect for server.disconnectedSessionTTL
 (120 by default, SESSION_TTL here) and dropped when the session store is next written to,
 so after closing, the bench waits out the TTL and opens and closes one more session before it
 reads the memory. The client runs on the same machine as the server; its CPU share and the
-load average are reported too. Prints tables and one JSON line; takes about 15 minutes
-(``--quick``: about two). Not part of the test run.
+load average are reported too. Prints tables and one JSON line; takes about 20 minutes
+(``--quick``: about four). Not part of the test run.
 """
 
 from __future__ import annotations
@@ -350,6 +353,105 @@ async def cold_start(batch: int) -> dict[str, Any]:
     return {"sessions": COLD_SESSIONS, "failed": len(errors), "first_error": errors[:1]}
 
 
+# -- real browsers alongside -----------------------------------------------------------------
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+STATUS = re.compile(r"Epoch \d+ · step \d+")
+# The graph's column titles in the page, e.g. "input<br>784 (28×28)|layer 1 · relu<br>16|..."
+GRAPH_TITLES = (
+    "() => document.querySelector('.js-plotly-plot')"
+    "._fullLayout.annotations.map(a => a.text).join('|')"
+)
+
+
+async def lesson_tab(browser: Any, url: str, batch: int) -> Any:
+    """A chromium tab on the app, set to the lesson's network through the sidebar widgets."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(120_000)
+    page = await context.new_page()
+    await page.goto(url)
+    status = page.get_by_text(STATUS)
+    await expect(status).to_be_visible()
+    await page.get_by_role("combobox", name=re.compile("Dataset")).click()
+    await page.get_by_role("option", name=re.compile("MNIST sample")).click()
+    await expect(page.get_by_label("Units 1", exact=True)).to_be_visible()
+    for label, value in (("Units 1", "16"), ("Units 2", "16"), ("Batch size", str(batch))):
+        box = page.get_by_label(label, exact=True)
+        await box.fill(value)
+        await box.press("Enter")
+    for i in (1, 2):
+        await page.get_by_role("combobox", name=re.compile(f"Activation {i}")).click()
+        await page.get_by_role("option", name="relu", exact=True).click()
+    await expect(status).to_contain_text(f"batch of {batch}")
+    await page.wait_for_function(f"() => ({GRAPH_TITLES})().includes('relu<br>16|output')")
+    return page
+
+
+async def browsers_alongside(
+    n_protocol: int, n_tabs: int, interval: float, duration: float, batch: int
+) -> dict[str, Any]:
+    """``n_tabs`` chromium tabs press Step alongside ``n_protocol`` protocol sessions at the
+    same pace: the latency a browser sees (click to the new step on screen) next to the
+    protocol's (click to script_finished)."""
+    try:
+        from playwright.async_api import async_playwright, expect
+    except ImportError:
+        return {"skipped": "playwright is not installed"}
+    if not CHROMIUM.exists():
+        return {"skipped": "Debian's chromium is not installed"}
+    with Server() as server:
+        warm = await warm_up(server, batch)
+        sessions = await open_lesson(server.url, range(1, n_protocol + 1), batch)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            tabs = [await lesson_tab(browser, server.url, batch) for _ in range(n_tabs)]
+            tab_latencies: list[float] = []
+            t0 = time.perf_counter()
+
+            async def tab_user(i: int, page: Any) -> None:
+                start = t0 + (i + 0.5) * interval / n_tabs
+                k = 0
+                while max(due := start + k * interval, time.perf_counter()) < t0 + duration:
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                    clicked = time.perf_counter()
+                    await page.get_by_role("button", name="Complete step").click()
+                    await expect(page.get_by_text(STATUS)).to_contain_text(f"· step {k + 1} ·")
+                    tab_latencies.append(time.perf_counter() - clicked)
+                    k += 1
+
+            protocol_run = asyncio.ensure_future(drive(sessions, interval, duration))
+            await asyncio.gather(*(tab_user(i, tab) for i, tab in enumerate(tabs)))
+            protocol, _, errors = await protocol_run
+            await browser.close()
+        await close_all([*sessions, *warm])
+
+    def summary(values: Sequence[float]) -> dict[str, float]:
+        return {
+            "steps": len(values),
+            "p50_ms": 1000 * statistics.median(values),
+            "p95_ms": 1000 * percentile(values, 95),
+        }
+
+    return {
+        "protocol_sessions": n_protocol,
+        "browser_tabs": n_tabs,
+        "protocol": summary(protocol),
+        "browser": summary(tab_latencies),
+        "errors": errors,
+    }
+
+
 # -- one load level -------------------------------------------------------------------------
 @dataclass
 class Level:
@@ -458,7 +560,8 @@ async def history(steps: int, batch: int, every: int = 50) -> list[tuple[int, fl
 async def crossing(
     known: list[Level], ramp: Sequence[int], measure: Callable[[int], Awaitable[Level]]
 ) -> list[Level]:
-    """Levels added until p95 passes 1 s (``ramp``), then bisected to 5 sessions."""
+    """Levels added until p95 passes 1 s (up the ``ramp``, or halving when the smallest known
+    level is already over), then bisected to 5 sessions."""
     added: list[Level] = []
 
     def bounds() -> tuple[int | None, int | None]:
@@ -473,9 +576,9 @@ async def crossing(
         added.append(await measure(n))
     while True:
         lo, hi = bounds()
-        if lo is None or hi is None or hi - lo <= 5:
+        if hi is None or (lo is None and hi == 1) or (lo is not None and hi - lo <= 5):
             return added
-        added.append(await measure((lo + hi) // 2))
+        added.append(await measure(hi // 2 if lo is None else (lo + hi) // 2))
 
 
 # -- report -------------------------------------------------------------------------------
@@ -535,6 +638,20 @@ async def main(args: argparse.Namespace) -> int:
     print(f"\nLevels: {LESSON} on the MNIST sample, batch {args.batch}, {args.duration:g} s each")
     print(table(levels), flush=True)
 
+    tabs = await browsers_alongside(10, 3, args.interval, args.duration, args.batch)
+    if "skipped" in tabs:
+        print(f"\nBrowsers alongside: skipped, {tabs['skipped']}")
+    else:
+        print(
+            f"\nBrowsers alongside: {tabs['browser_tabs']} chromium tabs and "
+            f"{tabs['protocol_sessions']} protocol sessions, each stepping every "
+            f"{args.interval:g} s: p50/p95 {tabs['browser']['p50_ms']:.0f}/"
+            f"{tabs['browser']['p95_ms']:.0f} ms in the browser (click to the new step on "
+            f"screen), {tabs['protocol']['p50_ms']:.0f}/{tabs['protocol']['p95_ms']:.0f} ms "
+            "over the protocol (click to script_finished)",
+            flush=True,
+        )
+
     ramp = await crossing(levels, args.ramp, measure)
     if ramp:
         print("\nCrossing: more sessions at the same pace, to where p95 passes 1 s")
@@ -566,6 +683,7 @@ async def main(args: argparse.Namespace) -> int:
     }
     print("\nTargets: " + "; ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in targets.items()))
     failures = [f"{r.server} x{r.sessions}: {e}" for r in levels + ramp + scale for e in r.errors]
+    failures += [f"alongside browsers: {e}" for e in tabs.get("errors", [])]
     failures += [
         f"{r.sessions} sessions not isolated: {r.isolation}"
         for r in levels
@@ -581,6 +699,7 @@ async def main(args: argparse.Namespace) -> int:
                 "batch": args.batch,
                 "duration_s": args.duration,
                 "cold_start": cold,
+                "browsers_alongside": tabs,
                 "levels": [asdict(r) for r in levels],
                 "crossing_levels": [asdict(r) for r in ramp],
                 "p95_crosses_1s": cross,

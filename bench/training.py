@@ -57,7 +57,7 @@ def neuron_maps() -> dict[str, float]:
 def lesson_page() -> AppTest:
     """The Training page with 784-16-16-10 (relu) on the MNIST sample, batch 32."""
     at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("pages/training.py").run()
+    at.switch_page("app_pages/training.py").run()
     at.selectbox(key="w_dataset").set_value("mnist-sample").run()
     at.selectbox(key="w_act_0").set_value("relu").run()
     at.selectbox(key="w_act_1").set_value("relu").run()

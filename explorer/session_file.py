@@ -15,6 +15,7 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +125,18 @@ def _read(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         meta = json.loads(arrays.pop("meta").tobytes().decode())
-    except (zipfile.BadZipFile, ValueError, OSError, KeyError, EOFError, UnicodeDecodeError):
+    # zipfile reports damage in many ways: an unknown compression method (NotImplementedError),
+    # a flag claiming encryption (RuntimeError), a bad CRC (BadZipFile), a short read (EOFError)
+    except (
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+        KeyError,
+        EOFError,
+        RuntimeError,
+        NotImplementedError,
+        zlib.error,
+    ):
         raise SessionFileError("This is not a Backprop Explorer session file.") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise SessionFileError("This is not a Backprop Explorer session file.")

@@ -41,7 +41,7 @@ def test_a_malformed_lesson_file_is_refused_with_its_name(tmp_path: Path) -> Non
 @pytest.mark.parametrize(("key", "index"), STEPS)
 def test_every_step_reads_and_opens_in_the_explorer(key: str, index: int) -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
-    at.switch_page("pages/lessons.py").run()
+    at.switch_page("app_pages/lessons.py").run()
     at.selectbox(key="w_lesson").set_value(key).run()
     for _ in range(index):
         at.button(key="b_lesson_next").click().run()

@@ -23,7 +23,7 @@ RESULT_CHARTS = ("cmp_loss", "cmp_accuracy", "cmp_grads", "cmp_units", "cmp_hist
 @pytest.fixture
 def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120).run()
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert not app.exception, app.exception
     return app
 
@@ -117,7 +117,7 @@ def test_open_in_explorer_hands_the_variant_over(at: AppTest, trained: bool) -> 
     for got, want in zip(run.stepper.state.params.weights, expected.weights, strict=True):
         np.testing.assert_array_equal(got, want)
     # the browser now shows the Explorer: its reruns keep the handed-over network
-    at.switch_page("pages/explorer.py").run()
+    at.switch_page("app_pages/explorer.py").run()
     at.button(key="b_step").click().run()
     assert at.session_state["run"] is run and run.stepper.state.step == 1
     assert at.sidebar.selectbox(key="w_act_0").value == "relu"
@@ -142,8 +142,8 @@ def test_a_stopped_comparison_says_where_it_stopped(at: AppTest) -> None:
 def test_the_editor_survives_a_visit_to_another_page(at: AppTest) -> None:
     at.selectbox(key="cmp_preset").set_value("dead-relu").run()
     at.select_slider(key="cmp_2_learning_rate").set_value(1.0).run()
-    at.switch_page("pages/explorer.py").run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("app_pages/explorer.py").run()
+    at.switch_page("app_pages/compare.py").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="cmp_preset").value == "dead-relu"
     assert at.number_input(key="cmp_n").value == 3

@@ -15,7 +15,7 @@ from explorer.full_training import FullTraining
 from explorer.run_config import from_json, to_json
 
 APP = str(Path(__file__).parents[1] / "app.py")
-PAGE = "pages/train.py"
+PAGE = "app_pages/train.py"
 
 
 @pytest.fixture
@@ -127,3 +127,12 @@ def test_a_failed_mnist_download_says_why(at: AppTest, monkeypatch: pytest.Monke
     click(at, "b_ft_mnist")
     assert any("Could not download" in e.value for e in at.error)
     assert at.session_state["w_dataset"] != "mnist"
+
+
+def test_the_explorer_batch_recomputed_by_torch_agrees(at: AppTest) -> None:
+    pytest.importorskip("torch")
+    click(at, "b_ft_check")
+    rows = at.session_state["ft_check"]
+    assert [r["layer"] for r in rows] == [1, 2, 3]
+    numbers = [float(v) for r in rows for k, v in r.items() if k != "layer" and v != ""]
+    assert len(numbers) == 3 * 6 + 1 and max(numbers) < 1e-12

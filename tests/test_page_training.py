@@ -19,7 +19,7 @@ import explorer.ui.training_view as training_view
 from explorer.engine import NonFiniteError
 
 APP = str(Path(__file__).parents[1] / "app.py")
-PAGE = "pages/training.py"
+PAGE = "app_pages/training.py"
 
 
 @pytest.fixture

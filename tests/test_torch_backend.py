@@ -91,6 +91,17 @@ def test_phases_match_the_engine(
     assert not tgrads.weight_der[0].flags.writeable  # traces are read-only, as the engine's
 
 
+def test_compare_with_engine_reports_every_quantity() -> None:
+    spec = net((3, 4, 2), "gelu", "softmax", "cross_entropy")
+    rng = np.random.default_rng(3)
+    params = init_params(spec, rng, dtype=np.float32)
+    x, t = make_data(spec, 5, rng)
+    rows = phases.compare_with_engine(spec, params, x, t)
+    assert [r["layer"] for r in rows] == [1, 2] and rows[0]["loss"] is None
+    values = [v for r in rows for k, v in r.items() if k != "layer" and v is not None]
+    assert len(values) == 2 * 6 + 1 and max(values) <= TOL  # type: ignore[type-var]
+
+
 def engine_steps(
     spec: NetworkSpec,
     params: Params,

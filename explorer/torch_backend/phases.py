@@ -14,15 +14,18 @@ the UI can show torch-computed values beside the engine's and the tests can hold
   (fan_in, fan_out) layout.
 
 Each phase raises the engine's ``NonFiniteError`` naming the layer where NaN or inf first
-appears. Everything runs on ``device`` in the parameters' dtype. Left out: the Stepper's
+appears. Everything runs on ``device`` in the parameters' dtype. ``compare_with_engine`` puts
+both backends' numbers for one batch side by side, for the UI. Left out: the Stepper's
 one-layer-at-a-time variants (autograd runs a phase whole).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
+from explorer.engine import phases as engine
 from explorer.engine.errors import NonFiniteError
 from explorer.engine.spec import NetworkSpec, Params
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients
@@ -145,3 +148,33 @@ def trace_step(
     fwd = forward(spec, params, x, device=device)
     err = error(spec, fwd, target, device=device)
     return fwd, err, backward(spec, params, fwd, err, device=device)
+
+
+def compare_with_engine(
+    spec: NetworkSpec, params: Params, x: Array, target: Array
+) -> list[dict[str, object]]:
+    """One batch through the engine and through torch autograd, both in float64: per layer,
+    the largest |torch - engine| of every quantity the Explorer shows (the loss's on the
+    output layer's row)."""
+    p, xs = params.astype(np.float64), np.asarray(x, dtype=np.float64)
+    fwd = engine.forward(spec, p, xs)
+    err = engine.error(spec, fwd, target)
+    grads = engine.backward(spec, p, fwd, err)
+    tfwd, terr, tgrads = trace_step(spec, p, xs, target)
+    pairs = {
+        "z": (fwd.total_input, tfwd.total_input),
+        "a": (fwd.output, tfwd.output),
+        "dL/da": (grads.output_der, tgrads.output_der),
+        "dL/dz": (grads.input_der, tgrads.input_der),
+        "dL/dW": (grads.weight_der, tgrads.weight_der),
+        "dL/db": (grads.bias_der, tgrads.bias_der),
+    }
+    rows: list[dict[str, object]] = []
+    for layer in range(len(spec.layers)):
+        row: dict[str, object] = {"layer": layer + 1}
+        for name, (mine, theirs) in pairs.items():
+            row[name] = float(np.max(np.abs(mine[layer] - theirs[layer])))
+        last = layer == len(spec.layers) - 1
+        row["loss"] = abs(err.loss - terr.loss) if last else None
+        rows.append(row)
+    return rows

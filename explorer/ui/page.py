@@ -21,7 +21,7 @@ from explorer.ui.presenter import presenter_switch
 from explorer.ui.session import KEY, Run, build, sync
 from explorer.ui.sidebar import apply, settings_sidebar
 
-EXPLORER_PAGE = "pages/explorer.py"
+EXPLORER_PAGE = "app_pages/explorer.py"
 _GOTO = "goto_page"
 _LINK_READ = "link_read"
 

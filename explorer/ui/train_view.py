@@ -4,11 +4,13 @@ The user picks a backend, a device, epochs and a batch size; Train starts a ``Fu
 in this session's state. A fragment that reruns on a timer advances the job by one chunk of
 about ``CHUNK_SECONDS`` per tick and redraws the progress bars and curves, so the page never
 freezes and Stop (a callback, run between two ticks) lands at once, keeping what was trained.
-Each session trains in its own script thread, so other users are not held up.
+Each session trains in its own script thread, so other users are not held up; a job pauses
+while its page is not shown and carries on when the user comes back.
 
 Full MNIST can be downloaded from here (once, checked) into the sidebar's dataset menu.
 "Open in Explorer" hands the trained parameters to the stepwise view; "Export config" saves
-the run for ``python -m explorer.train``, whose parameters file this page opens too. Torch is
+the run for ``python -m explorer.train``, whose parameters file this page opens too. The
+Explorer's current mini-batch can be recomputed by torch autograd, side by side. Torch is
 imported only once the PyTorch backend is chosen; without it the option is disabled and the
 page says how to install it.
 """
@@ -21,7 +23,7 @@ import streamlit as st
 
 import explorer.torch_backend as tb
 from explorer.data import DataError, download_mnist, mnist_downloaded
-from explorer.engine import SpecError
+from explorer.engine import NonFiniteError, SpecError
 from explorer.figures import curves_figure
 from explorer.full_training import FullTraining
 from explorer.run_config import RunConfig, load_params, to_json
@@ -68,6 +70,21 @@ def _download_mnist() -> None:
         return
     st.session_state[START_ERROR] = None
     st.session_state.w_dataset = "mnist"  # the sidebar's dataset, set before it is drawn
+
+
+def _torch_check(run: Run) -> None:
+    from explorer.torch_backend.phases import compare_with_engine
+
+    s = run.stepper.state
+    try:
+        rows = compare_with_engine(run.spec, s.params, s.x, s.target)
+    except NonFiniteError as exc:
+        st.session_state.ft_check = str(exc)
+        return
+    st.session_state.ft_check = [
+        {k: "" if v is None else v if isinstance(v, int) else f"{v:.1e}" for k, v in row.items()}
+        for row in rows
+    ]
 
 
 def _open_file(run: Run) -> None:
@@ -296,6 +313,28 @@ def from_file(run: Run) -> None:
         )
 
 
+def torch_check(run: Run) -> None:
+    """The Explorer's current mini-batch recomputed by torch autograd, difference per layer."""
+    with st.expander("Check the Explorer's numbers with torch autograd"):
+        st.caption(
+            "Runs the Explorer's current mini-batch through the NumPy engine and through "
+            "torch autograd, both in float64, and shows the largest difference per layer."
+        )
+        st.button(
+            "Recompute with torch",
+            key="b_ft_check",
+            icon=":material/calculate:",
+            on_click=_torch_check,
+            args=(run,),
+            disabled=not tb.torch_available(),
+        )
+        result = st.session_state.get("ft_check")
+        if isinstance(result, str):
+            st.error(result)
+        elif result:
+            st.dataframe(result, hide_index=True)
+
+
 def train_page(run: Run) -> None:
     """The whole body of the Train page."""
     st.title("Full training")
@@ -318,3 +357,4 @@ def train_page(run: Run) -> None:
     controls(run, config)
     live()
     from_file(run)
+    torch_check(run)

@@ -35,3 +35,12 @@ def test_a_corrupt_upload_is_refused_and_the_network_stays(page: Any, tmp_path: 
     expect(page.get_by_test_id("stAlertContentError").first).to_be_visible()
     # the network on screen is still the one that was there (default set: step 1 kept)
     expect(page.get_by_text(STATUS)).to_contain_text("step 1")
+
+
+def test_a_page_opened_by_its_own_address_is_the_real_app(page: Any, app_url: str) -> None:
+    # A folder named pages/ made Streamlit serve its files as a second, bare app at these
+    # addresses; the pages live in app_pages/ so st.navigation alone decides.
+    page.goto(f"{app_url}/lessons")
+    expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
+    expect(page.get_by_role("link", name="Training views")).to_be_visible()
+    expect(page.get_by_role("heading", name="Network builder")).to_be_visible()
