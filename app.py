@@ -1,5 +1,8 @@
 """Backprop Explorer: the Streamlit entry point. Navigation over the pages, nothing else."""
 
+# Imported here, whole, before any page runs: sessions starting together otherwise import it
+# at once, and plotly found it half-initialised (bench/RESULTS.md, cold start).
+import pandas  # noqa: F401
 import streamlit as st
 
 st.set_page_config(page_title="Backprop Explorer", page_icon="🧠", layout="wide")

@@ -336,7 +336,11 @@ class Stepper:
         idx = epoch_order(self.n_train, self.seed, epoch)[
             position : position + self.config.batch_size
         ]
-        x = self._x[idx].astype(self.dtype)
+        # Keep a float32 batch as float32: every state in the history holds its batch, and numpy
+        # widens it exactly where it meets float64 weights, so the numbers are the same.
+        x = self._x[idx]
+        if x.dtype.itemsize > self.dtype.itemsize or x.dtype.kind != "f":
+            x = x.astype(self.dtype)
         target = self._target[idx]
         x.flags.writeable = False
         return StepState(params, opt_state, epoch, step, position, idx, x, target, trail=trail)
