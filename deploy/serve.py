@@ -39,7 +39,8 @@ START_TIMEOUT = 90.0  # seconds for every app process to answer its health check
 # Settings for each app process, unless the environment already sets them (measured in
 # bench/RESULTS.md): one BLAS thread, as the processes already share out the cores and idle
 # OpenBLAS threads spin; and arrays of 64 KiB or more in mappings of their own, which go back
-# to the system when freed instead of fragmenting the heap (about half the memory per session).
+# to the system when freed instead of fragmenting the heap (a third to a half less memory per
+# session).
 PROCESS_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
