@@ -8,10 +8,13 @@ carries new widget states (a button's ``trigger_value``, a number's ``double_val
 selectbox's formatted option as ``string_value``). The server merges them into the widget
 state it already holds, so a rerun only needs the widgets it changes.
 
+A widget inside a fragment reruns only its fragment (``ClientState.fragment_id``), as in the
+browser, and the page keeps what the rest of the script drew.
+
 It is far lighter than a browser (no rendering, no JavaScript), which is what lets one process
 on a small machine play dozens of users. What it leaves out: widgets other than buttons,
 number inputs and selectboxes, cached-message hashes (every run comes in full, as to a fresh
-tab), fragment reruns, and file uploads.
+tab), timed fragment reruns (play), and file uploads.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
@@ -32,7 +36,11 @@ from websockets.typing import Subprotocol
 STREAM_PATH = "/_stcore/stream"
 ID_PREFIX = "$$ID-"
 SETTABLE = ("button", "number_input", "selectbox")
-_DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+_DONE = (
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+)
 
 
 class SessionError(RuntimeError):
@@ -43,17 +51,19 @@ class SessionError(RuntimeError):
 @dataclass(frozen=True)
 class Widget:
     """A keyed widget as the last run drew it. ``options`` are a selectbox's formatted
-    options, the strings its state is sent as."""
+    options, the strings its state is sent as; ``fragment_id`` the fragment it is in ("" for
+    none): changing it reruns only that fragment, as the frontend does."""
 
     id: str
     kind: str
     label: str
     options: tuple[str, ...] = ()
+    fragment_id: str = ""
 
 
 @dataclass
-class Page:
-    """What one script run drew: keyed widgets, text, metrics, charts and exceptions."""
+class Drawn:
+    """What the script outside any fragment, or one fragment, drew in its last run."""
 
     widgets: dict[str, Widget] = field(default_factory=dict)
     texts: list[str] = field(default_factory=list)
@@ -61,23 +71,60 @@ class Page:
     charts: dict[str, str] = field(default_factory=dict)  # key -> plotly figure JSON
     exceptions: list[str] = field(default_factory=list)
 
-    def add(self, element: Any) -> None:
+
+@dataclass
+class Page:
+    """What the tab shows: keyed widgets, text, metrics, charts and exceptions, from the
+    last run of the script and of each fragment ("" is the script outside fragments)."""
+
+    parts: dict[str, Drawn] = field(default_factory=dict)
+
+    def clear(self, fragment_ids: Sequence[str] = ()) -> None:
+        """A run starts: of the whole script (no ids), or of these fragments only."""
+        if not fragment_ids:
+            self.parts.clear()
+        for fragment_id in fragment_ids:
+            self.parts.pop(fragment_id, None)
+
+    def add(self, element: Any, fragment_id: str) -> None:
         """Record one ``Element`` proto from a ``new_element`` delta."""
+        part = self.parts.setdefault(fragment_id, Drawn())
         kind = element.WhichOneof("type")
         body = getattr(element, kind)
         if kind == "markdown":
-            self.texts.append(body.body)
+            part.texts.append(body.body)
         elif kind == "metric":
-            self.metrics[body.label] = body.body
+            part.metrics[body.label] = body.body
         elif kind == "exception":
-            self.exceptions.append(f"{body.type}: {body.message}")
+            part.exceptions.append(f"{body.type}: {body.message}")
         key = widget_key(getattr(body, "id", ""))
         if key is None:
             return
         if kind == "plotly_chart":
-            self.charts[key] = body.spec
+            part.charts[key] = body.spec
         options = tuple(body.options) if kind == "selectbox" else ()
-        self.widgets[key] = Widget(body.id, kind, getattr(body, "label", ""), options)
+        label = getattr(body, "label", "")
+        part.widgets[key] = Widget(body.id, kind, label, options, fragment_id)
+
+    @property
+    def widgets(self) -> dict[str, Widget]:
+        return {k: v for part in self.parts.values() for k, v in part.widgets.items()}
+
+    @property
+    def texts(self) -> list[str]:
+        return [text for part in self.parts.values() for text in part.texts]
+
+    @property
+    def metrics(self) -> dict[str, str]:
+        return {k: v for part in self.parts.values() for k, v in part.metrics.items()}
+
+    @property
+    def charts(self) -> dict[str, str]:
+        return {k: v for part in self.parts.values() for k, v in part.charts.items()}
+
+    @property
+    def exceptions(self) -> list[str]:
+        return [e for part in self.parts.values() for e in part.exceptions]
 
 
 def widget_key(element_id: str) -> str | None:
@@ -154,18 +201,23 @@ class Session:
         return await self.set_widgets({key: True})
 
     async def set_widgets(self, values: dict[str, Any]) -> float:
-        """Set widgets by key in one rerun (a button: any value presses it); the seconds
-        until the run finished."""
-        return await self.rerun([self._state(key, value) for key, value in values.items()])
+        """Set widgets by key in one rerun (a button: any value presses it): of their
+        fragment when they all sit in one, else of the whole script. The seconds until the
+        run finished."""
+        states = [self._state(key, value) for key, value in values.items()]
+        fragments = {self.page.widgets[key].fragment_id for key in values}
+        return await self.rerun(states, fragments.pop() if len(fragments) == 1 else "")
 
-    async def rerun(self, states: list[WidgetState]) -> float:
-        """Ask for a run with these widget states; wait for it to finish. Raises
-        SessionError when the page shows an exception."""
+    async def rerun(self, states: list[WidgetState], fragment_id: str = "") -> float:
+        """Ask for a run with these widget states, of one fragment or (by default) of the
+        whole script; wait for it to finish. Raises SessionError when the page shows an
+        exception."""
         if self._ws is None:
             raise SessionError("the session is not open")
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_script_hash = self._page_hash
+        msg.rerun_script.fragment_id = fragment_id
         msg.rerun_script.widget_states.widgets.extend(states)
         started = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
@@ -186,14 +238,14 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(raw)
             kind = msg.WhichOneof("type")
-            if kind == "new_session":  # sent as every run starts
-                self.page = Page()
+            if kind == "new_session":  # sent as every run starts, naming a fragment's run
+                self.page.clear(msg.metadata.run.fragment_ids)
                 if msg.new_session.HasField("initialize"):
                     self.session_id = msg.new_session.initialize.session_id
             elif kind == "navigation":  # st.navigation names the page that runs
                 self._page_hash = msg.navigation.page_script_hash
             elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self.page.add(msg.delta.new_element)
+                self.page.add(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "script_finished" and msg.script_finished in _DONE:
                 if msg.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                     raise SessionError("the app failed to compile")

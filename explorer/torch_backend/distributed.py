@@ -56,5 +56,8 @@ def from_environment(device: str) -> World:
 
 
 def shutdown() -> None:
+    """Leave the group together: a rank that tore gloo down while the other was still writing
+    its outputs died with SIGABRT ("terminate called without an active exception")."""
     if dist.is_available() and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
