@@ -1,11 +1,41 @@
-"""Shared test helpers: small random networks and data with explicit Generators."""
+"""Shared test helpers: small random networks and data with explicit Generators; and every
+figure any test builds (directly or through a page) is checked against plotly's validators,
+which the app skips for speed (explorer/figures/build.py)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
+import explorer.figures
 from explorer.engine import LayerSpec, NetworkSpec, encode_targets
+from explorer.figures import build
+
+_FIGURE = build.figure
+
+
+def validated_figure(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """``build.figure``, after plotly's full validation of the same dicts has passed: an
+    unknown property or a bad value raises ValueError naming it."""
+    fig = _FIGURE(data, layout)
+    go.Figure(fig.to_dict())
+    return fig
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _validate_figures() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as mp:
+        for info in pkgutil.iter_modules(explorer.figures.__path__):
+            module = importlib.import_module(f"explorer.figures.{info.name}")
+            if module is not build and getattr(module, "figure", None) is _FIGURE:
+                mp.setattr(module, "figure", validated_figure)
+        yield
 
 
 def make_data(

@@ -8,8 +8,10 @@ belong; and the 784-16-16-10 figure stays under its JSON budget (DESIGN.md, "Kno
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import math
+import pkgutil
 import subprocess
 import sys
 from typing import Any
@@ -18,11 +20,12 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+import explorer.figures
 from explorer.engine import NetworkSpec, Params, Phase, Stepper, TrainConfig
-from explorer.figures import NODE_TRACE, network_figure, neuron_at
+from explorer.figures import NODE_TRACE, build, network_figure, neuron_at
 from explorer.figures.network import NOT_COMPUTED
 from explorer.inspector import QUANTITIES, shown, unit_values
-from tests.conftest import net
+from tests.conftest import net, validated_figure
 
 SMALL = net((2, 3, 2), "sigmoid", "sigmoid", "mse")
 MNIST = net((784, 16, 16, 10), "relu", "softmax", "cross_entropy")
@@ -351,3 +354,21 @@ def test_figures_import_no_streamlit() -> None:
     code = "import sys, explorer.figures; print(' '.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert not {m.split(".")[0] for m in out.stdout.split()} & {"streamlit", "torch"}
+
+
+def test_figures_are_checked_by_plotly_in_the_tests() -> None:
+    """The app builds figures unvalidated; in the tests every figure module's builder must
+    still refuse a property plotly does not know, or the check in conftest would pass
+    anything."""
+    modules = [
+        importlib.import_module(f"explorer.figures.{m.name}")
+        for m in pkgutil.iter_modules(explorer.figures.__path__)
+    ]
+    builders = [m for m in modules if hasattr(m, "figure") and m is not build]
+    assert len(builders) >= 6
+    for module in builders:
+        assert module.figure.__name__ == "validated_figure", module.__name__
+    with pytest.raises(ValueError, match="bogus"):
+        validated_figure([{"type": "scatter", "bogus": 1}], {})
+    fig = network_figure(SMALL, stepper(SMALL).state)
+    assert fig.layout.template.to_plotly_json() == {"data": {"scatter": [{"type": "scatter"}]}}

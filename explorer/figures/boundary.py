@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from explorer.engine import NetworkSpec, Params
 from explorer.engine.types import Array
+from explorer.figures.build import figure
 from explorer.views import PlaneMaps, decision_map
 
 ORANGE, NEUTRAL, BLUE = "#f59322", "#e8eaeb", "#0877bd"
@@ -73,7 +74,6 @@ def boundary_figure(
     if test_wrong is not None and test_wrong.any():
         traces.append(_ring(x_test[test_wrong], f"test, wrong ({int(test_wrong.sum())})"))
     layout = {
-        "template": "none",
         "height": height,
         "margin": {"l": 40, "r": 10, "t": 30, "b": 35},
         "xaxis": {"title": {"text": "x1"}, "range": _span(maps.x1), "constrain": "domain"},
@@ -81,7 +81,7 @@ def boundary_figure(
         "legend": {"orientation": "h", "x": 0, "y": 1.01, "yanchor": "bottom"},
         "uirevision": "boundary",
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def _value_scale(values: Array, classify: bool, n_classes: int) -> dict[str, Any]:
@@ -191,7 +191,6 @@ def _surface(
             }
         )
     layout = {
-        "template": "none",
         "height": height,
         "margin": {"l": 0, "r": 0, "t": 10, "b": 0},
         "scene": {
@@ -202,7 +201,7 @@ def _surface(
         "legend": {"orientation": "h"},
         "uirevision": "surface",
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 # -- every neuron's map ----------------------------------------------------------------------------
@@ -237,7 +236,6 @@ def neuron_maps_figure(
     traces = _edge_traces(params, centres, side, max_units) + traces
     span = _tile_tops(tallest, side)
     layout = {
-        "template": "none",
         "height": int(min(820, max(260, 78 * tallest + 60))),
         "margin": {"l": 5, "r": 5, "t": 35, "b": 5},
         "showlegend": False,
@@ -251,7 +249,7 @@ def neuron_maps_figure(
         "hovermode": "closest",
         "uirevision": spec.describe(),
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def _tile_tops(n: int, side: int) -> Array:

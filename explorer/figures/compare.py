@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from explorer.compare import Comparison, Grid, VariantRun
 from explorer.engine.types import Array
+from explorer.figures.build import figure
 from explorer.figures.curves import PALETTE
 from explorer.gallery import FACTS, curve
 from explorer.settings import MAX_HIDDEN_LAYERS
@@ -44,7 +44,6 @@ def _layer_colour(layer: int) -> str:
 
 def _base_layout(height: int, **extra: Any) -> dict[str, Any]:
     return {
-        "template": "none",
         "height": height,
         "margin": _MARGIN,
         "legend": {"orientation": "h", "y": -0.2},
@@ -69,7 +68,7 @@ def activation_figure(name: str, lo: float = -5.0, hi: float = 5.0, *, points: i
         yaxis={"zeroline": True},
         legend={"orientation": "h", "y": 1.12, "x": 0},
     )
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def compare_metric_figure(comparison: Comparison, metric: str) -> Any:
@@ -101,7 +100,7 @@ def compare_metric_figure(comparison: Comparison, metric: str) -> Any:
             **({"tickformat": ".0%"} if metric == "accuracy" else {}),
         },
     )
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def _panels(
@@ -197,7 +196,7 @@ def compare_gradients_figure(comparison: Comparison) -> Any:
     layout["yaxis"]["title"] = {"text": "|dL/dW|"}
     for panel in range(1, len(runs)):
         layout[f"yaxis{_axis(panel)}"]["showticklabels"] = False
-    return go.Figure(data=traces, layout=_base_layout(360, margin={**_MARGIN, "t": 60}, **layout))
+    return figure(traces, _base_layout(360, margin={**_MARGIN, "t": 60}, **layout))
 
 
 def compare_units_figure(comparison: Comparison) -> Any:
@@ -234,7 +233,7 @@ def compare_units_figure(comparison: Comparison) -> Any:
         x={"title": {"text": "step"}},
         y={"range": [-0.02, 1.02], "tickformat": ".0%"},
     )
-    return go.Figure(data=traces, layout=_base_layout(320, margin={**_MARGIN, "t": 50}, **layout))
+    return figure(traces, _base_layout(320, margin={**_MARGIN, "t": 50}, **layout))
 
 
 def compare_histograms_figure(
@@ -280,9 +279,9 @@ def compare_histograms_figure(
         y={"tickformat": ".0%"},
     )
     height = 150 * len(runs) + 60
-    return go.Figure(
-        data=traces,
-        layout=_base_layout(height, bargap=0, margin={**_MARGIN, "t": 30}, **layout),
+    return figure(
+        traces,
+        _base_layout(height, bargap=0, margin={**_MARGIN, "t": 30}, **layout),
     )
 
 
@@ -321,9 +320,9 @@ def compare_boundaries_figure(
         n = _axis(panel)
         layout[f"yaxis{n}"].update(scaleanchor=f"x{n}", showticklabels=panel == 0)
     height = 330 if len(values) > 2 else 420
-    return go.Figure(
-        data=traces,
-        layout=_base_layout(height, coloraxis=coloraxis, margin={**_MARGIN, "t": 50}, **layout),
+    return figure(
+        traces,
+        _base_layout(height, coloraxis=coloraxis, margin={**_MARGIN, "t": 50}, **layout),
     )
 
 
@@ -367,4 +366,4 @@ def compare_class_accuracy_figure(
         xaxis={"title": {"text": "class"}, "type": "category"},
         yaxis={"title": {"text": "test accuracy"}, "tickformat": ".0%", "range": [0, 1]},
     )
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from explorer.figures.build import figure
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 
 
@@ -35,7 +37,6 @@ def curves_figure(
         for i, (name, values) in enumerate(series.items())
     ]
     layout = {
-        "template": "none",
         "height": height,
         "margin": {"l": 45, "r": 10, "t": 10, "b": 35},
         "xaxis": {"title": {"text": x_title}},
@@ -43,4 +44,4 @@ def curves_figure(
         "legend": {"orientation": "h", "y": 1.15},
         "uirevision": "curves",
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)

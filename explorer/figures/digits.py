@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from explorer.engine.types import Array
+from explorer.figures.build import figure
 from explorer.figures.network import COLORSCALE
 from explorer.views import class_probabilities
 
@@ -97,13 +98,12 @@ def confusion_figure(confusion: Array, class_names: Sequence[str]) -> go.Figure:
         "showscale": False,
     }
     layout = {
-        "template": "none",
         "height": 60 + 32 * len(names),
         "margin": {"l": 55, "r": 10, "t": 10, "b": 45},
         "xaxis": {"title": {"text": "predicted"}, "type": "category"},
         "yaxis": {"title": {"text": "true"}, "type": "category", "autorange": "reversed"},
     }
-    return go.Figure(data=[trace], layout=layout)
+    return figure([trace], layout)
 
 
 def class_accuracy_figure(accuracy: Array, class_names: Sequence[str]) -> go.Figure:
@@ -264,7 +264,6 @@ def _figure(
     width = grid.columns * grid.step_x - grid.gap
     bottom = -grid.rows * grid.step_y + grid.gap
     layout = {
-        "template": "none",
         "height": 20 + extra_px + row_px * grid.rows,
         "margin": {"l": 5, "r": 5, "t": 5, "b": 5 + extra_px},
         "showlegend": False,
@@ -274,16 +273,15 @@ def _figure(
         "shapes": shapes,
         "hovermode": "closest",
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def _bars(trace: dict[str, Any], y_title: str) -> go.Figure:
     layout = {
-        "template": "none",
         "height": 220,
         "margin": {"l": 45, "r": 10, "t": 10, "b": 35},
         "xaxis": {"type": "category"},
         "yaxis": {"title": {"text": y_title}, "range": [0, 1], "tickformat": ".0%"},
         "showlegend": False,
     }
-    return go.Figure(data=[trace], layout=layout)
+    return figure([trace], layout)

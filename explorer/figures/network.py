@@ -30,6 +30,7 @@ import plotly.graph_objects as go
 
 from explorer.engine import NetworkSpec, Phase, StepState
 from explorer.engine.types import Array
+from explorer.figures.build import figure
 from explorer.inspector import DERIVATIVES, QUANTITIES, shown, unit_values
 
 HEIGHT = 540
@@ -131,7 +132,6 @@ def network_figure(
         traces.append(_selected_trace(spec, lay, selected))
     shapes, notes = _decorations(spec, lay, phase)
     layout = {
-        "template": "none",
         "height": HEIGHT,
         "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
         "paper_bgcolor": "white",
@@ -145,7 +145,7 @@ def network_figure(
         # Zoom and pan survive reruns until the architecture changes.
         "uirevision": spec.describe(),
     }
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
 
 
 def neuron_at(fig: go.Figure, points: list[dict[str, Any]]) -> tuple[int, int] | None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.figures.build import figure
 from explorer.figures.curves import PALETTE
 from explorer.views import Histogram
 
@@ -33,7 +34,6 @@ def histograms_figure(
     width = (1 - PANEL_GAP * (n - 1)) / n if n else 1.0
     traces: list[dict[str, Any]] = []
     layout: dict[str, Any] = {
-        "template": "none",
         "height": height,
         "margin": {"l": 40, "r": 10, "t": 25, "b": 35},
         "showlegend": False,
@@ -76,4 +76,4 @@ def histograms_figure(
                 "font": {"size": 11},
             }
         )
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
