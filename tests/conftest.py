@@ -5,12 +5,14 @@ which the app skips for speed (explorer/figures/build.py)."""
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 import explorer.figures
@@ -21,11 +23,28 @@ _FIGURE = build.figure
 
 
 def validated_figure(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
-    """``build.figure``, after plotly's full validation of the same dicts has passed: an
-    unknown property or a bad value raises ValueError naming it."""
+    """``build.figure``, once plotly's full validation of the same dicts has passed (an
+    unknown property or a bad value raises ValueError naming it) and changed nothing the
+    browser would get: validation resolves names (a colour scale's) that plotly.js reads
+    differently, so a figure must not lean on it."""
     fig = _FIGURE(data, layout)
-    go.Figure(fig.to_dict())
+    sent = json.loads(pio.to_json(fig, validate=False))
+    checked = json.loads(pio.to_json(go.Figure(fig.to_dict()), validate=False))
+    assert sent == checked, f"validation changes {_first_difference(sent, checked)}"
     return fig
+
+
+def _first_difference(a: Any, b: Any, path: str = "") -> str:
+    """Where two JSON values first differ, as a path with both values."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), f"{path}.{key}")
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{i}]")
+    return f"{path}: {str(a)[:120]} -> {str(b)[:120]}"
 
 
 @pytest.fixture(autouse=True, scope="session")

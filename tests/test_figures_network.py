@@ -370,5 +370,8 @@ def test_figures_are_checked_by_plotly_in_the_tests() -> None:
         assert module.figure.__name__ == "validated_figure", module.__name__
     with pytest.raises(ValueError, match="bogus"):
         validated_figure([{"type": "scatter", "bogus": 1}], {})
+    # plotly.js has its own "RdBu", reversed: a name would flip the colours in the browser
+    with pytest.raises(AssertionError, match="colorscale"):
+        validated_figure([{"type": "heatmap", "z": [[1.0]], "colorscale": "RdBu"}], {})
     fig = network_figure(SMALL, stepper(SMALL).state)
     assert fig.layout.template.to_plotly_json() == {"data": {"scatter": [{"type": "scatter"}]}}

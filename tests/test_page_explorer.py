@@ -154,3 +154,26 @@ def test_a_diverging_run_stops_keeps_the_network_and_says_where(at: AppTest) -> 
     step = run.stepper.state.step
     click(at, "b_back")
     assert run.stepper.state.step <= step
+
+
+def test_prediction_for_the_shown_sample(at: AppTest) -> None:
+    """After the forward pass the shown sample's prediction is the argmax of the output, with
+    its label, marked right or wrong; the batch mean shows none."""
+
+    def predictions() -> list[str]:
+        return [m.value for m in at.markdown if m.value.startswith("**Prediction**")]
+
+    at.selectbox(key="w_dataset").set_value("mnist-sample").run()
+    click(at, "b_step")
+    assert predictions() == []  # the batch mean is shown
+    for sample in (0, 1, 2):
+        at.selectbox(key="w_sample").set_value(sample).run()
+        run = run_of(at)
+        s = run.stepper.state
+        predicted = int(np.argmax(s.a[-1][sample]))
+        label = int(run.dataset.y_train[s.batch_index[sample]])
+        mark = "check_circle" if predicted == label else "cancel"
+        assert predictions() == [
+            f"**Prediction** :{'green' if predicted == label else 'red'}[:material/{mark}:] "
+            f"{predicted} (label {label})"
+        ]

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from explorer.engine import NetworkSpec, Params
 from explorer.engine.types import Array
 from explorer.figures.build import figure
+from explorer.figures.network import COLORSCALE
 from explorer.views import PlaneMaps, decision_map
 
 ORANGE, NEUTRAL, BLUE = "#f59322", "#e8eaeb", "#0877bd"
@@ -88,7 +89,7 @@ def _value_scale(values: Array, classify: bool, n_classes: int) -> dict[str, Any
     """Colour scale and range shared by the heatmap and the points."""
     if not classify:
         vmax = max(float(np.abs(values).max()), 1e-9)
-        return {"colorscale": "RdBu", "zmin": -vmax, "zmax": vmax}
+        return {"colorscale": COLORSCALE, "zmin": -vmax, "zmax": vmax}
     if n_classes == 2:
         return {"colorscale": TWO_CLASSES, "zmin": 0.0, "zmax": 1.0}
     return {"colorscale": _stepped(n_classes), "zmin": -0.5, "zmax": n_classes - 0.5}
@@ -168,7 +169,7 @@ def _surface(
             "x": maps.x1.astype(np.float32),
             "y": maps.x2.astype(np.float32),
             "z": values.astype(np.float32),
-            "colorscale": "RdBu",
+            "colorscale": COLORSCALE,
             "cmin": -vmax,
             "cmax": vmax,
             "opacity": 0.85,

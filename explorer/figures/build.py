@@ -4,8 +4,9 @@ without plotly's property-by-property validation.
 Validation is most of a figure's build time (the network graph: ~5.5 of ~7.5 ms) and is paid
 again when Streamlit serialises the figure. The dicts written in this package are checked once,
 by the tests, which rebuild every figure with validation on (tests/test_figures_valid.py).
-Without validation a template name is not looked up, so the layout's ``template`` is given as
-the template itself.
+What validation would have changed is done here or avoided: the layout's ``template`` is the
+template itself, not its name; an empty list in the layout (no shapes) is left out; and colour
+scales are given as their colours, since plotly.js reads some names ("RdBu") the other way round.
 """
 
 from __future__ import annotations
@@ -22,4 +23,5 @@ PLAIN = pio.templates["none"].to_plotly_json()  # no grid, no background: the ho
 def figure(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
     """A figure of ``data`` traces and ``layout`` (plain dicts, plotly's names), on the plain
     template unless the layout names another."""
-    return go.Figure(data=list(data), layout={"template": PLAIN, **layout}, _validate=False)
+    layout = {"template": PLAIN, **{k: v for k, v in layout.items() if v != []}}
+    return go.Figure(data=list(data), layout=layout, _validate=False)

@@ -38,10 +38,10 @@ def curves_figure(
     ]
     layout = {
         "height": height,
-        "margin": {"l": 45, "r": 10, "t": 10, "b": 35},
+        "margin": {"l": 45, "r": 10, "t": 30, "b": 35},
         "xaxis": {"title": {"text": x_title}},
         "yaxis": {"title": {"text": y_title}, "type": "log" if log_y else "linear"},
-        "legend": {"orientation": "h", "y": 1.15},
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
         "uirevision": "curves",
     }
     return figure(traces, layout)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from explorer.engine.types import Array
 from explorer.figures.build import figure
@@ -92,7 +93,7 @@ def confusion_figure(confusion: Array, class_names: Sequence[str]) -> go.Figure:
         "z": confusion,
         "x": names,
         "y": names,
-        "colorscale": "Blues",
+        "colorscale": get_colorscale("Blues"),
         "texttemplate": "%{z}",
         "hovertemplate": "true %{y}, predicted %{x}: %{z}<extra></extra>",
         "showscale": False,

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from explorer.engine import NetworkSpec, Phase, StepState
 from explorer.engine.types import Array
@@ -39,7 +40,9 @@ EDGE_BY = ("weight", "weight_der")
 NODE_TRACE = "neurons"  # the trace whose customdata holds (layer, unit)
 
 NOT_COMPUTED = "#dcdcdc"
-COLORSCALE = "RdBu"  # red negative, blue positive; made symmetric by cmin = -cmax
+# Red negative, blue positive; made symmetric by cmin = -cmax. Given as its colours: plotly.js
+# has its own "RdBu", the other way round.
+COLORSCALE = get_colorscale("RdBu")
 _POSITIVE = ("rgba(67,147,195,0.35)", "rgba(33,102,172,0.6)", "rgba(5,48,97,0.85)")
 _NEGATIVE = ("rgba(214,96,77,0.35)", "rgba(178,24,43,0.6)", "rgba(103,0,31,0.85)")
 _WIDTHS = (0.5, 1.3, 2.6)  # three magnitude tiers, see _tiers

@@ -265,7 +265,7 @@ def prediction(run: Run, sample: int | None) -> None:
     predicted = int(predict_classes(out)[0])
     label = int(run.dataset.y_train[s.batch_index[sample]])
     names = run.dataset.class_names
-    verdict = "✅" if predicted == label else "❌"
+    verdict = ":green[:material/check_circle:]" if predicted == label else ":red[:material/cancel:]"
     st.markdown(f"**Prediction** {verdict} {names[predicted]} (label {names[label]})")
     if out.shape[1] > 1:
         st.bar_chart({"probability": {names[i]: float(v) for i, v in enumerate(out[0])}})

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,11 +107,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture
 def page(browser: Any, app_url: str) -> Iterator[Any]:
-    """A fresh browser context (a new Streamlit session) on the Explorer."""
+    """A fresh browser context (a new Streamlit session) on the Explorer. The app must run
+    offline: a test fails if the page asked for anything but 127.0.0.1."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(TIMEOUT_MS)
+    elsewhere: list[str] = []
+
+    def note(request: Any) -> None:
+        url = urllib.parse.urlsplit(request.url)
+        if url.scheme in ("http", "https", "ws", "wss") and url.hostname != "127.0.0.1":
+            elsewhere.append(request.url)
+
+    context.on("request", note)
     pg = context.new_page()
     pg.goto(app_url)
     sync_api.expect(pg.get_by_role("button", name="Next phase")).to_be_visible()
     yield pg
     context.close()
+    assert not elsewhere, f"the page asked for addresses off this machine: {elsewhere[:3]}"
