@@ -23,7 +23,7 @@ import pytest
 import explorer.figures
 from explorer.engine import NetworkSpec, Params, Phase, Stepper, TrainConfig
 from explorer.figures import NODE_TRACE, build, network_figure, neuron_at
-from explorer.figures.network import NOT_COMPUTED
+from explorer.figures.network import HOVER_EDGES, NOT_COMPUTED
 from explorer.inspector import QUANTITIES, shown, unit_values
 from tests.conftest import net, validated_figure
 
@@ -190,6 +190,22 @@ def test_edge_hover_points_are_distinct_and_hold_the_weights() -> None:
         cd = np.asarray(t.customdata)
         w = s.state.params.weights[layer]
         assert np.allclose(cd[:, 2], w[cd[:, 0].astype(int), cd[:, 1].astype(int)], rtol=1e-6)
+
+
+def test_dense_layers_hover_their_strongest_edges_and_draw_them_all() -> None:
+    spec = net((2, 50, 40, 1), "tanh", "sigmoid", "mse")  # 2,000 edges between the hidden layers
+    s = stepper(spec)
+    fig = network_figure(spec, s.state)
+    hover = hover_traces(fig)
+    assert [len(t.x) for t in hover] == [100, HOVER_EDGES, 40]
+    w = s.state.params.weights[1]
+    cd = np.asarray(hover[1].customdata)
+    src, dst = cd[:, 0].astype(int), cd[:, 1].astype(int)
+    assert len(set(zip(src, dst, strict=True))) == HOVER_EDGES
+    assert np.allclose(cd[:, 2], w[src, dst], rtol=1e-6)
+    weakest_shown = np.abs(cd[:, 2]).min()
+    assert np.sum(np.abs(w) > weakest_shown * (1 + 1e-6)) < HOVER_EDGES  # none stronger left out
+    assert len(segments(fig)) == 2 * 50 + 50 * 40 + 40  # every edge is still drawn
 
 
 def test_node_hover_shows_the_numbers() -> None:

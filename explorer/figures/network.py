@@ -10,9 +10,10 @@ Built for speed (DESIGN.md, "Known pitfalls"): all neurons are one marker trace 
 (layer, unit) in ``customdata`` (layer -1 = input) so a click can select one; edges are a few
 line traces bucketed by sign and magnitude, float32 with NaN separators, never one trace per
 edge, each bucket drawn as a few long walks (about one point per edge); line traces only hover
-at their vertices, so an invisible marker on every edge near its middle (one trace per layer)
-carries the edge's number. An input of more than 64 values is drawn as its image with only the
-``top_k`` strongest edges into the first layer. Edge widths and bias colours are relative to
+at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
+a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number. An input of
+more than 64 values is drawn as its image with only the ``top_k`` strongest edges into the
+first layer. Edge widths and bias colours are relative to
 their own layer: the 784 input weights are far smaller than the hidden ones.
 
 Left out: streamlit (the page renders the figure and keeps the selection), animation, and any
@@ -36,6 +37,10 @@ from explorer.inspector import DERIVATIVES, QUANTITIES, shown, unit_values
 
 HEIGHT = 540
 IMAGE_INPUT_OVER = 64  # inputs larger than this are drawn as an image, not as neurons
+# Hover points per layer, at most: its strongest edges. Each is an SVG marker in the browser;
+# 6 x 128 units means 82,000 of them, and painting took ~3 s a Step in plotly alone (~20 s in
+# the page). Where edges are that dense one cannot point at a single one anyway.
+HOVER_EDGES = 1000
 EDGE_BY = ("weight", "weight_der")
 NODE_TRACE = "neurons"  # the trace whose customdata holds (layer, unit)
 
@@ -526,7 +531,8 @@ def _edge_traces(e: _Edges) -> list[dict[str, Any]]:
 def _edge_hover_traces(
     spec: NetworkSpec, e: _Edges, lay: _Layout, edge_by: str
 ) -> list[dict[str, Any]]:
-    """One invisible marker trace per layer with a point on every drawn edge and its number.
+    """One invisible marker trace per layer with a point on each drawn edge and its number:
+    every edge, or the ``HOVER_EDGES`` strongest of a layer that has more.
 
     Not at the midpoints: between two equally spaced columns the edges i->j with the same i + j
     share one, and only one of them could be hovered. A point at the fraction 0.3 .. 0.7 of the
@@ -534,13 +540,14 @@ def _edge_hover_traces(
     """
     traces = []
     for layer in range(len(spec.layers)):
-        mask = e.layer == layer
+        idx = np.flatnonzero(e.layer == layer)
+        idx = idx[_strongest(e.values[idx], HOVER_EDGES)]
         n_to = spec.sizes[layer + 1]
-        t = 0.3 + 0.4 * e.target[mask] / max(n_to - 1, 1)
+        t = 0.3 + 0.4 * e.target[idx] / max(n_to - 1, 1)
         source = "input pixel" if lay.image is not None else "input"
         source = source if layer == 0 else f"layer {layer} unit"
         into = "output" if layer == len(spec.layers) - 1 else f"layer {layer + 1}"
-        known = bool(e.known[mask].all())
+        known = bool(e.known[idx].all())
         label = "dL/dw" if edge_by == "weight_der" and known else "w"
         note = "" if known else " (dL/dw not computed yet)"
         traces.append(
@@ -548,10 +555,10 @@ def _edge_hover_traces(
                 "type": "scatter",
                 "name": f"edge numbers {layer}",
                 "mode": "markers",
-                "x": (e.x0[mask] + t * (e.x1[mask] - e.x0[mask])).astype(np.float32),
-                "y": (e.y0[mask] + t * (e.y1[mask] - e.y0[mask])).astype(np.float32),
+                "x": (e.x0[idx] + t * (e.x1[idx] - e.x0[idx])).astype(np.float32),
+                "y": (e.y0[idx] + t * (e.y1[idx] - e.y0[idx])).astype(np.float32),
                 "customdata": _compact(
-                    np.column_stack([e.source[mask], e.target[mask], e.values[mask]])
+                    np.column_stack([e.source[idx], e.target[idx], e.values[idx]])
                 ),
                 "hovertemplate": f"{source} %{{customdata[0]}} → {into} unit %{{customdata[1]}}"
                 f"<br>{label} = %{{customdata[2]:.4g}}{note}<extra></extra>",
