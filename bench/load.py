@@ -40,13 +40,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -58,8 +56,15 @@ from typing import Any
 from loadclient import Page, Session, SessionError
 
 from explorer.data import available_datasets
+from explorer.local_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    app_command,
+    free_port,
+    wait_healthy,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
 LESSON = "784-16-16-10"
 SESSION_TTL = 3  # seconds a closed session is kept for a reconnect
 COLD_SESSIONS = 8
@@ -97,12 +102,6 @@ def step_of(page: Page) -> int:
 
 
 # -- the server ---------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def nginx_installed() -> bool:
     return (
         shutil.which("nginx", path=os.environ.get("PATH", "") + os.pathsep + "/usr/sbin")
@@ -157,16 +156,7 @@ class Server:
         return f"{self.processes} behind nginx" if self.nginx else "1 direct"
 
     def __enter__(self) -> Server:
-        options = [
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-            "--server.disconnectedSessionTTL",
-            str(SESSION_TTL),
-        ]
+        options = ["--server.disconnectedSessionTTL", str(SESSION_TTL)]
         if self.nginx:
             serve = [sys.executable, str(ROOT / "deploy" / "serve.py"), "--host", "127.0.0.1"]
             cmd = [
@@ -176,33 +166,20 @@ class Server:
                 *options,
             ]
         else:
-            cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), *options]
-            cmd += ["--server.address", "127.0.0.1", "--server.port", str(self.port)]
+            cmd = app_command(self.port, options)
         with open(self.run_dir / "server.log", "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        self._wait_healthy()
+        try:
+            wait_healthy(self.url, self.proc, time.monotonic() + START_TIMEOUT)
+        except RuntimeError as exc:
+            log = (self.run_dir / "server.log").read_text(errors="replace")
+            raise RuntimeError(f"{exc}:\n{log[-2000:]}") from exc
         self.app_pids = (
             [pid for pid in _children(self.proc.pid) if b"streamlit" in _cmdline(pid)]
             if self.nginx
             else [self.proc.pid]
         )
         return self
-
-    def _wait_healthy(self) -> None:
-        assert self.proc is not None
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with opener.open(self.url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                log = (self.run_dir / "server.log").read_text(errors="replace")
-                raise RuntimeError(f"the server did not start:\n{log[-2000:]}")
-            time.sleep(0.3)
 
     def __exit__(
         self,
@@ -354,22 +331,12 @@ async def cold_start(batch: int) -> dict[str, Any]:
 
 
 # -- real browsers alongside -----------------------------------------------------------------
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 STATUS = re.compile(r"Epoch \d+ · step \d+")
-# The graph's column titles in the page, e.g. "input<br>784 (28×28)|layer 1 · relu<br>16|..."
+# The graph's column titles in the page, e.g. "input<br>784 (28×28)|layer 1 · relu<br>16|...";
+# empty while a rerun has no graph drawn yet (a throwing predicate would end the wait).
 GRAPH_TITLES = (
-    "() => document.querySelector('.js-plotly-plot')"
-    "._fullLayout.annotations.map(a => a.text).join('|')"
+    "() => (document.querySelector('.js-plotly-plot')"
+    "?._fullLayout?.annotations ?? []).map(a => a.text).join('|')"
 )
 
 

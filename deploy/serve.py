@@ -24,14 +24,13 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
 from explorer.data import MAX_BYTES
+from explorer.local_server import ROOT, app_command, wait_healthy
 
-ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 MIB = 1024 * 1024
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -80,45 +79,6 @@ def find_nginx() -> str:
     if found is None:
         sys.exit("nginx is not installed: apt-get install nginx")
     return found
-
-
-def app_command(port: int, streamlit_args: Sequence[str]) -> list[str]:
-    """``streamlit run app.py`` on one loopback port."""
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "app.py"),
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-        *streamlit_args,
-    ]
-
-
-def wait_healthy(port: int, proc: subprocess.Popen[bytes], deadline: float) -> None:
-    """Wait for the app on ``port`` to answer /_stcore/health; exit if it died or timed out."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    while True:
-        try:
-            with opener.open(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app process on port {port} exited with {proc.returncode}")
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the app process on port {port} did not start in time")
-        time.sleep(0.3)
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -178,7 +138,7 @@ def main(argv: Sequence[str]) -> int:
                 )
         deadline = time.monotonic() + START_TIMEOUT
         for port, proc in zip(ports, procs.values(), strict=True):
-            wait_healthy(port, proc, deadline)
+            wait_healthy(f"http://127.0.0.1:{port}", proc, deadline)
         procs["nginx"] = subprocess.Popen([*nginx_cmd, "-g", "daemon off;"])
         print(
             f"Backprop Explorer on http://{args.host}:{args.port} -> {len(ports)} app "
