@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.inspector import num
+from explorer.ui.session import PlayClock
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -177,3 +178,26 @@ def test_prediction_for_the_shown_sample(at: AppTest) -> None:
             f"**Prediction** :{'green' if predicted == label else 'red'}[:material/{mark}:] "
             f"{predicted} (label {label})"
         ]
+
+
+def test_play_clock_keeps_its_rate_whatever_the_ticks_and_drops_a_stall() -> None:
+    clock = PlayClock(rate=5.0, started=100.0)
+    assert clock.due(100.1, most=4) == 0
+    # ticks late and irregular (a slow browser): 5 steps a second all the same
+    taken = [clock.due(t, most=4) for t in (100.3, 100.75, 101.0, 101.35, 102.0)]
+    assert taken == [1, 2, 2, 1, 4] and sum(taken) == 10
+    assert clock.due(104.0, most=4) == 4  # a stall: 10 due, 4 taken, the rest dropped
+    assert clock.due(104.2, most=4) == 1
+
+
+def test_a_play_tick_takes_the_steps_due(at: AppTest) -> None:
+    at.toggle(key="w_play").set_value(True).run()
+    run = run_of(at)
+    assert run.playing and run.stepper.state.step == 0  # no step is due yet
+    assert run.play is not None
+    run.play.started -= 0.5  # as if half a second had passed: 2 steps at 5 a second
+    at.run()
+    assert run.stepper.state.step == 2 and not at.exception
+    assert max(run.metrics) == 2
+    click(at, "b_back")  # each step played is a state of its own
+    assert run.stepper.state.step == 1

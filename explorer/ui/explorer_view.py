@@ -3,11 +3,13 @@ the live loss and accuracy, and the gradient check.
 
 Buttons act through ``on_click`` callbacks, which run before the script, so the page drawn
 after a click already shows the new state. Play is a fragment that reruns on a timer and takes
-a few steps per tick; it stops by itself when the numbers overflow.
+the steps due at PLAY_RATE a second (however long a rerun takes, see PlayClock); it stops by
+itself when the numbers overflow.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -21,10 +23,12 @@ from explorer.ui.edit_view import edit_panel
 from explorer.ui.files_view import files_panel
 from explorer.ui.page import write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
-from explorer.ui.session import Run, act
+from explorer.ui.session import PlayClock, Run, act
 from explorer.ui.training_view import plane_tab
 
 PLAY_INTERVAL = 0.25  # seconds between play ticks
+PLAY_RATE = 5.0  # steps a second while playing
+PLAY_MOST_PER_TICK = 4
 QUANTITY_LABELS = {
     "a": "activation a",
     "z": "total input z",
@@ -62,12 +66,18 @@ def _reset(run: Run) -> None:
     while run.stepper.step_back():
         pass
     run.failure = None
-    run.playing = False
+    run.play = None
     run.forget_future()
 
 
 def _play(run: Run) -> None:
-    run.playing = bool(st.session_state.w_play)
+    run.play = PlayClock(PLAY_RATE) if st.session_state.w_play else None
+
+
+def _play_tick(run: Run, clock: PlayClock) -> None:
+    n = clock.due(time.monotonic(), PLAY_MOST_PER_TICK)
+    if n:
+        act(run, lambda s: s.run_steps(n))
 
 
 def _select(run: Run, fig_key: str) -> None:
@@ -144,7 +154,7 @@ def controls(run: Run) -> None:
     # A switch, not a button: its value rides along with every rerun, so a click made while a
     # play tick is running cannot be lost the way a one-shot button press can.
     cols[-2].toggle(
-        "Play", key="w_play", on_change=_play, args=(run,), help="Several steps a second."
+        "Play", key="w_play", on_change=_play, args=(run,), help=f"{PLAY_RATE:g} steps a second."
     )
     cols[-1].button(
         "Reset", key="b_reset", icon=":material/restart_alt:", on_click=_reset, args=(run,)
@@ -319,8 +329,8 @@ def explorer_page(run: Run) -> None:
 
     @st.fragment(run_every=PLAY_INTERVAL if ticking else None)
     def live() -> None:
-        if run.playing and ticking:
-            act(run, Stepper.finish_step)
+        if run.play is not None and ticking:
+            _play_tick(run, run.play)
         if run.playing != ticking:  # Play was switched, or an overflow stopped play
             st.rerun(scope="app")
         if not run.playing:  # overflow, a rebuilt network, Reset: the switch shows it stopped

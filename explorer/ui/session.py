@@ -8,6 +8,7 @@ Actions that could overflow catch NonFiniteError, stop play, and keep the last f
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
@@ -38,6 +39,23 @@ class Metrics:
 
 
 @dataclass
+class PlayClock:
+    """Play's schedule: steps fall due ``rate`` times a second from when play began, however
+    often the page's timer fires and however long a rerun takes. A tick takes what is due, at
+    most ``most``; after a stall the rest is dropped rather than caught up in a burst."""
+
+    rate: float
+    started: float = field(default_factory=time.monotonic)
+    counted: int = 0
+
+    def due(self, now: float, most: int) -> int:
+        """Steps to take at ``now`` (``time.monotonic()``)."""
+        due = max(int((now - self.started) * self.rate) - self.counted, 0)
+        self.counted += due
+        return min(due, most)
+
+
+@dataclass
 class Run:
     """One user's network and what it has done."""
 
@@ -47,9 +65,13 @@ class Run:
     stepper: Stepper
     metrics: dict[int, Metrics] = field(default_factory=dict)
     selected: tuple[int, int] | None = None
-    playing: bool = False
+    play: PlayClock | None = None  # None while paused
     notice: str | None = None
     failure: str | None = None
+
+    @property
+    def playing(self) -> bool:
+        return self.play is not None
 
     def record(self) -> None:
         """Evaluate the current parameters (on up to EVAL_ROWS rows of each set)."""
@@ -155,5 +177,5 @@ def act(run: Run, action: Callable[[Stepper], object], *, record: bool = True) -
         if record:
             run.record()
     except NonFiniteError as exc:
-        run.playing = False
+        run.play = None
         run.failure = str(exc)

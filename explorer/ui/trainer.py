@@ -45,7 +45,7 @@ def start(run: Run, epochs: int) -> TrainJob:
     first: its rest is trained); Play, if on, stops."""
     if epochs < 1:
         raise ValueError(f"Train at least one epoch, not {epochs}.")
-    run.playing = False
+    run.play = None
     return TrainJob(run.stepper, epochs, run.stepper.state)
 
 
