@@ -13,8 +13,8 @@ edge, each bucket drawn as a few long walks (about one point per edge); line tra
 at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
 a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number. An input of
 more than 64 values is drawn as its image with only the ``top_k`` strongest edges into the
-first layer. Edge widths and bias colours are relative to
-their own layer: the 784 input weights are far smaller than the hidden ones.
+first layer. Edge widths and bias colours are relative to their own layer: the 784 input
+weights are far smaller than the hidden ones.
 
 Left out: streamlit (the page renders the figure and keeps the selection), animation, and any
 number the engine has not computed.
