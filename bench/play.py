@@ -65,6 +65,9 @@ def play_rates(page: Page, url: str) -> list[float]:
 
 
 def main() -> None:
+    if not CHROMIUM.exists():
+        print(json.dumps({"bench": "play", "skipped": "Debian's chromium is not installed"}))
+        return
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
