@@ -20,6 +20,7 @@ Left out: rendering (no streamlit, no plotly here), and anything the engine does
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -216,6 +217,17 @@ def _factor(v: float) -> str:
     return f"({num(v)})" if v < 0 or "times" in num(v) else num(v)
 
 
+def equation(lhs: str, formula: str) -> str:
+    """``lhs = formula`` in small type (GELU's is long), unless the formula names its own
+    left-hand side (σ(z) = ..., σ'(z) = ...; not an "=" inside aligned rows)."""
+    given = formula.split("=")[0] if "=" in formula else None
+    if given is None or "&" in given:
+        return rf"\small {lhs} = {formula}"
+    if lhs == "f(z)" or "'" in given or "partial" in given:
+        return r"\small " + formula
+    return rf"\small {lhs} = {formula}"
+
+
 def _plus(v: float) -> str:
     return rf"- {num(-v)}" if v < 0 else rf"+ {num(v)}"
 
@@ -232,13 +244,30 @@ def _a_sym(layer: int, index: str) -> str:
     return f"x_{{{index}}}" if layer == -1 else f"a^{{({layer + 1})}}_{{{index}}}"
 
 
-def _sum_latex(terms: tuple[Term, ...], rest: float, n_rest: int) -> str:
-    parts = [f"{_factor(t.weight)}\\cdot{_factor(t.value)}" for t in terms]
-    text = " + ".join(parts) if parts else "0"
+LINE_CHARS = 32  # characters of numbers on one line of a filled-in sum: fits the inspector
+
+
+def _sum_latex(terms: tuple[Term, ...], rest: float, n_rest: int, end: str) -> str:
+    """``= w_1 a_1 + w_2 a_2 + ... + (the rest) {end}`` with the numbers, broken into lines of
+    at most LINE_CHARS shown characters (one long line would be cut off at the column's edge)."""
+    parts = [f"{_factor(t.weight)}\\cdot{_factor(t.value)}" for t in terms] or ["0"]
     if n_rest:
-        more = f"{n_rest}\\text{{ more}}"
-        text += rf" + \underbrace{{{_factor(rest)}}}_{{{more}}}"
-    return text
+        parts.append(rf"\underbrace{{{_factor(rest)}}}_{{{n_rest}\text{{ more}}}}")
+    lines: list[list[str]] = [[]]
+    for part in parts:
+        width = sum(_shown_chars(p) + 3 for p in lines[-1]) + _shown_chars(part)
+        if lines[-1] and width > LINE_CHARS:
+            lines.append([])
+        lines[-1].append(part)
+    body = r" \\ &\quad + ".join(" + ".join(line) for line in lines)
+    return rf"\begin{{aligned}} &= {body} \\ &\quad {end} \end{{aligned}}"
+
+
+def _shown_chars(latex: str) -> int:
+    """About how many characters ``latex`` shows: commands, braces and what sits under an
+    underbrace do not count."""
+    latex = re.sub(r"_\{[^{}]*\{[^{}]*\}[^{}]*\}", "", latex)  # an underbrace's label
+    return len(re.sub(r"\\[a-z]+|[{}]", "", latex)) + latex.count(r"\cdot")
 
 
 def _top(values: Array, k: int) -> Array:
@@ -327,11 +356,10 @@ def _forward(
         rf"{bar}z^{{({d})}}_{{{j}}} = \sum_i w^{{({d})}}_{{i{j}}}\,{bar}{_a_sym(layer - 1, 'i')}"
         rf" + b^{{({d})}}_{{{j}}}"
     )
-    numeric = rf"= {_sum_latex(terms, rest, n_rest)} {_plus(bias)} = {num(z)}"
+    numeric = _sum_latex(terms, rest, n_rest, end=f"{_plus(bias)} = {num(z)}")
     if sample is not None:
         arg = "z" if act.elementwise else r"z_1, \dots, z_n"
-        activation = rf"a^{{({d})}}_{{{j}}} = f({arg}),\quad f(z) = {act.formula}\;\Rightarrow\;"
-        activation += rf" a^{{({d})}}_{{{j}}} = {num(a)}"
+        activation = rf"a^{{({d})}}_{{{j}}} = f({arg}) = {num(a)}"
         caption = f"Sample {sample}: the largest terms w_i·a_i first."
     else:
         activation = rf"\bar a^{{({d})}}_{{{j}}} = \frac{{1}}{{B}}\sum_b f(z_b) = {num(a)}"
@@ -350,7 +378,7 @@ def _forward(
         "forward",
         "Forward: total input and activation",
         True,
-        (symbolic, numeric, activation),
+        (symbolic, numeric, activation, equation("f(z)", act.formula)),
         caption,
         rows,
     )
@@ -411,7 +439,8 @@ def _error_latex(
         lines += [rf"= \frac{{2\,({a} - {t})}}{{{n}}} = {num(e.output_der)}"] if one else []
         why = "Mean squared error over N = B × outputs values, then the chain rule through f."
         if e.rule == "chain":
-            lines.append(rf"\delta_{{{j}}} = {da}\,f'(z_{{{j}}}),\quad f'(z) = {der_formula}")
+            lines.append(rf"\delta_{{{j}}} = {da}\,f'(z_{{{j}}})")
+            lines.append(equation("f'(z)", der_formula))
             if e.f_der is not None:
                 lines.append(
                     rf"= {_factor(e.output_der)}\cdot{_factor(e.f_der)} = {num(e.input_der)}"
@@ -452,9 +481,11 @@ def _backward(
     d, j = layer + 1, unit
     lines = [
         rf"\frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}} = \sum_k w^{{({d + 1})}}_{{{j}k}}"
-        rf"\,\delta^{{({d + 1})}}_k = {_sum_latex(terms, rest, n_rest)} = {num(out_der)}",
+        rf"\,\delta^{{({d + 1})}}_k",
+        _sum_latex(terms, rest, n_rest, end=f"= {num(out_der)}"),
         rf"\delta^{{({d})}}_{{{j}}} = \frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}}"
-        rf"\,f'(z^{{({d})}}_{{{j}}}),\quad f'(z) = {act.der_formula}",
+        rf"\,f'(z^{{({d})}}_{{{j}}})",
+        equation("f'(z)", act.der_formula),
     ]
     f_der: float | None = None
     if sample is not None:
@@ -507,14 +538,16 @@ def _gradient(
     a_i = _a_sym(layer - 1, "b,i")
     lines = [
         rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{i{j}}}}} = \sum_b {a_i}\,"
-        rf"\delta^{{({d})}}_{{b,{j}}},\qquad \frac{{\partial L}}{{\partial b^{{({d})}}_{{{j}}}}}"
+        rf"\delta^{{({d})}}_{{b,{j}}}",
+        rf"\frac{{\partial L}}{{\partial b^{{({d})}}_{{{j}}}}}"
         rf" = \sum_b \delta^{{({d})}}_{{b,{j}}} = {num(numbers.bias_grad)}",
     ]
     if weights:
         w0 = weights[0]
         if w0.share is not None:
             lines.append(
-                rf"\text{{sample {sample}: }} {_a_sym(layer - 1, str(w0.source))}\,\delta_{{{j}}}"
+                rf"\underbrace{{{_a_sym(layer - 1, str(w0.source))}\,\delta_{{{j}}}}}"
+                rf"_{{\text{{sample {sample}}}}}"
                 rf" = {_factor(w0.a_source)}\cdot{_factor(delta)} = {num(w0.share)}"
             )
         lines.append(
@@ -528,13 +561,13 @@ def _gradient(
     )
     rows: list[Row] = []
     for wg in weights:
-        row: Row = {"from unit i": wg.source, "a_i": wg.a_source}
+        row: Row = {"i": wg.source, "a_i": wg.a_source}
         if wg.share is not None:
-            row["delta_j"] = delta
-            row["a_i·delta_j (this sample)"] = wg.share
+            row["δ_j"] = delta
+            row["a_i·δ_j (sample)"] = wg.share
         row["dL/dw_ij (batch)"] = wg.grad
         rows.append(row)
-    rows.append({"from unit i": "bias", "dL/dw_ij (batch)": numbers.bias_grad})
+    rows.append({"i": "bias", "dL/dw_ij (batch)": numbers.bias_grad})
     return numbers, Section("gradient", "Gradients", True, tuple(lines), caption, rows)
 
 

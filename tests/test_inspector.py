@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.engine import NetworkSpec, Stepper, TrainConfig
+from explorer.engine import ACTIVATIONS, NetworkSpec, Stepper, TrainConfig
 from explorer.inspector import (
     NeuronReport,
+    equation,
     inspect_neuron,
     num,
     shown,
@@ -362,3 +363,14 @@ def test_inspector_imports_neither_streamlit_nor_plotly() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {m.split(".")[0] for m in out.stdout.split()}
     assert not loaded & {"streamlit", "plotly", "torch"}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation_equation_has_one_left_hand_side(name: str) -> None:
+    act = ACTIVATIONS[name]
+    for lhs, formula in (("f(z)", act.formula), ("f'(z)", act.der_formula)):
+        text = equation(lhs, formula).removeprefix(r"\small ")
+        head = text.split("=")[0]
+        assert head.strip() and "&" not in head, text  # something is being defined
+        assert text.count(f"{lhs} = {lhs}") == 0, text  # and not twice
+    assert equation("f'(z)", ACTIVATIONS["gelu"].der_formula).startswith(r"\small f'(z) = ")

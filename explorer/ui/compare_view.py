@@ -48,6 +48,7 @@ from explorer.figures import (
     compare_units_figure,
 )
 from explorer.gallery import FACTS
+from explorer.inspector import equation
 from explorer.settings import MAX_HIDDEN_LAYERS, Settings, limits
 from explorer.ui.datasets import builtin_dataset
 from explorer.ui.page import open_in_explorer
@@ -374,15 +375,6 @@ def results(comparison: Comparison) -> None:
 
 
 # -- the gallery --------------------------------------------------------------------------------
-def _equation(lhs: str, formula: str) -> str:
-    """``lhs = formula`` unless the formula names its own left-hand side (σ(z) = ..., σ'(z) =
-    ...); \\small keeps the longest (GELU's) within half the page."""
-    given = formula.split("=")[0] if "=" in formula else None
-    if given is not None and (lhs == "f(z)" or "'" in given or "partial" in given):
-        return r"\small " + formula
-    return rf"\small {lhs} = {formula}"
-
-
 def gallery() -> None:
     """Every engine activation with its derivative, formula and training properties."""
     lo, hi = st.slider("Range of z", -10.0, 10.0, (-5.0, 5.0), step=0.5, key="gal_range")
@@ -404,8 +396,8 @@ def gallery() -> None:
         left, right = st.columns([1.1, 1], vertical_alignment="center")
         with left:
             st.markdown(f"**{name}**")
-            st.latex(_equation("f(z)", act.formula))
-            st.latex(_equation("f'(z)", act.der_formula))
+            st.latex(equation("f(z)", act.formula))
+            st.latex(equation("f'(z)", act.der_formula))
             st.caption(FACTS[name].note)
         fig = activation_figure(name, lo, hi if hi > lo else lo + 0.5)
         right.plotly_chart(fig, key=f"gal_{name}", config=_CHART)

@@ -36,6 +36,12 @@ QUANTITY_LABELS = {
     "input_der": "δ = dL/dz",
 }
 EDGE_LABELS = {"weight": "weight w", "weight_der": "gradient dL/dw"}
+# Wide equations and tables scroll sideways instead of being cut off at the column's edge,
+# where a clipped "= 0.09102" would read as "= 0" (presenter mode's larger type most of all).
+_SCROLL_WIDE = (
+    "<style>.katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.25em 0; }"
+    " [data-testid='stMarkdownContainer'] table { display: block; overflow-x: auto; }</style>"
+)
 
 
 # -- actions (callbacks) -----------------------------------------------------------------
@@ -191,7 +197,7 @@ def view_options(run: Run) -> tuple[str, str, int | None, int]:
         if i is None:
             return f"Batch (mean of {n})"
         label = run.dataset.class_names[int(labels[i])] if run.dataset.class_names else labels[i]
-        return f"Sample {i + 1} (label {label})"
+        return f"Sample {i} (label {label})"  # 0-based, as the inspector and the units
 
     sample = right.selectbox("Shown sample", options, format_func=name, key="w_sample")
     top_k = 200
@@ -235,6 +241,7 @@ def inspector(run: Run, sample: int | None) -> None:
     if layer >= len(run.spec.layers) or unit >= run.spec.sizes[layer + 1]:
         run.selected = None
         return
+    st.html(_SCROLL_WIDE)
     report = inspect_neuron(
         run.spec, run.stepper.state, layer, unit, sample=sample, config=run.stepper.config
     )
@@ -259,7 +266,7 @@ def _table(rows: list[dict[str, Any]]) -> str:
     numbers with labels such as "bias"."""
 
     def cell(v: Any) -> str:
-        return "" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v)
+        return "" if v is None else f"{v + 0.0:.6g}" if isinstance(v, float) else str(v)  # no -0
 
     head = list(rows[0])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
