@@ -1,6 +1,7 @@
 """Explorer page benchmark on the lesson's network, 784-16-16-10 on the MNIST sample:
 the graph figure's build time and JSON size, a Step click's full page rerun (AppTest, the real
-page code), and the play rate that follows from one play tick's rerun.
+page code; also with a neuron in the inspector), and the play rate that follows from one play
+tick's rerun.
 
 Prints a table and one JSON line; medians. Not part of the test run.
 """
@@ -56,6 +57,9 @@ def main() -> None:
     fig = network_figure(run.spec, state, color_by="input_der", input_shape=(28, 28))
     size_kb = len(fig.to_json()) / 1024
     clicks = [timed(lambda: at.button(key="b_step").click().run()) for _ in range(30)]
+    run.selected = (1, 3)  # a neuron in the inspector: its formulas and tables on every click
+    inspected = [timed(lambda: at.button(key="b_step").click().run()) for _ in range(30)]
+    run.selected = None
     assert not at.exception
 
     def tick() -> None:  # a play tick with one step due
@@ -70,6 +74,7 @@ def main() -> None:
         "figure_build_ms": statistics.median(build) * 1e3,
         "figure_json_kb": size_kb,
         "step_click_rerun_ms": statistics.median(clicks) * 1e3,
+        "step_click_inspecting_ms": statistics.median(inspected) * 1e3,
         "play_tick_rerun_ms": tick_s * 1e3,
         # what the server can keep up with: ticks at most every PLAY_INTERVAL, each taking
         # up to PLAY_MOST_PER_TICK steps (in a browser: bench/play.py)
