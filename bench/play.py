@@ -11,20 +11,12 @@ from __future__ import annotations
 import json
 import re
 import statistics
-import subprocess
 import time
 import urllib.parse
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from explorer.local_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    app_command,
-    free_port,
-    wait_healthy,
-)
+from explorer.local_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 WINDOW_S = 6.0
 WINDOWS = 3
@@ -68,25 +60,15 @@ def main() -> None:
     if not CHROMIUM.exists():
         print(json.dumps({"bench": "play", "skipped": "Debian's chromium is not installed"}))
         return
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        app_command(port), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_healthy(base, server, time.monotonic() + 90)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            results = {}
-            for name, query in NETWORKS.items():
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                rates = play_rates(page, f"{base}/?{urllib.parse.urlencode(query)}")
-                results[name] = round(statistics.median(rates), 2)
-                page.close()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with running_app() as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        results = {}
+        for name, query in NETWORKS.items():
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            rates = play_rates(page, f"{base}/?{urllib.parse.urlencode(query)}")
+            results[name] = round(statistics.median(rates), 2)
+            page.close()
+        browser.close()
     print(f"{'network':<32}{'steps/s while playing':>24}")
     for name, rate in results.items():
         print(f"{name:<32}{rate:>24.2f}")

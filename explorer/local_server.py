@@ -1,5 +1,5 @@
 """The app under ``streamlit run`` on a loopback port, as deploy/serve.py, the browser tests and
-the load benchmark start it from a checkout: one command line, one health check; and the
+the benchmarks start it from a checkout: one command line, one health check; and the
 headless Debian chromium the tests and benchmarks look at it with (a browser Playwright would
 download cannot be fetched here).
 
@@ -13,7 +13,8 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout, where app.py is
@@ -71,3 +72,24 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], deadline: float) -> No
         if time.monotonic() > deadline:
             raise RuntimeError(f"the app at {url} did not start in time")
         time.sleep(0.3)
+
+
+@contextmanager
+def running_app(options: Sequence[str] = (), *, start_timeout: float = 90.0) -> Iterator[str]:
+    """The app on a free loopback port for the ``with`` block, which gets its URL; output is
+    discarded. RuntimeError if it does not answer within ``start_timeout`` seconds."""
+    port = free_port()
+    proc = subprocess.Popen(
+        app_command(port, options), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc, time.monotonic() + start_timeout)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -7,11 +7,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
-from explorer.local_server import app_command, free_port, wait_healthy
+from explorer.local_server import app_command, free_port, running_app, wait_healthy
 
 
 def test_the_command_runs_this_checkouts_app_on_loopback() -> None:
@@ -40,3 +41,10 @@ def test_a_server_that_never_answers_times_out() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_running_app_serves_the_app_for_the_block_and_stops_after() -> None:
+    with running_app() as url, urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
+        assert r.status == 200
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)

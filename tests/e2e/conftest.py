@@ -6,22 +6,13 @@ playwright is missing; CI installs both. A failing test leaves a screenshot in t
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from explorer.local_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    ROOT,
-    app_command,
-    free_port,
-    wait_healthy,
-)
+from explorer.local_server import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -38,19 +29,11 @@ sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        app_command(port), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc, time.monotonic() + 60)
+        with running_app(start_timeout=60) as url:
+            yield url
     except RuntimeError as exc:
-        proc.kill()
         pytest.fail(str(exc))
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="session")
