@@ -23,7 +23,7 @@ import pytest
 import explorer.figures
 from explorer.engine import NetworkSpec, Params, Phase, Stepper, TrainConfig
 from explorer.figures import NODE_TRACE, build, network_figure, neuron_at
-from explorer.figures.network import HOVER_EDGES, NOT_COMPUTED
+from explorer.figures.network import HOVER_EDGES, NOT_COMPUTED, hover_limited
 from explorer.inspector import QUANTITIES, shown, unit_values
 from tests.conftest import net, validated_figure
 
@@ -391,3 +391,10 @@ def test_figures_are_checked_by_plotly_in_the_tests() -> None:
         validated_figure([{"type": "heatmap", "z": [[1.0]], "colorscale": "RdBu"}], {})
     fig = network_figure(SMALL, stepper(SMALL).state)
     assert fig.layout.template.to_plotly_json() == {"data": {"scatter": [{"type": "scatter"}]}}
+
+
+def test_hover_is_limited_only_where_a_layer_has_more_edges_than_hover_points() -> None:
+    assert not hover_limited(MNIST)  # 784 inputs: an image with at most 1,000 drawn edges
+    assert not hover_limited(net((2, 31, 32, 1), "tanh", "sigmoid", "mse"))  # 992 edges
+    assert hover_limited(net((2, 50, 40, 1), "tanh", "sigmoid", "mse"))  # 2,000 edges
+    assert hover_limited(net((64, 20, 1), "tanh", "sigmoid", "mse"))  # 1,280 input edges

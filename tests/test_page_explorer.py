@@ -201,3 +201,13 @@ def test_a_play_tick_takes_the_steps_due(at: AppTest) -> None:
     assert max(run.metrics) == 2
     click(at, "b_back")  # each step played is a state of its own
     assert run.stepper.state.step == 1
+
+
+def test_the_graph_caption_says_when_hover_is_limited_to_the_strongest_edges(at: AppTest) -> None:
+    def caption() -> str:
+        return next(c.value for c in at.caption if c.value.startswith("Click a neuron"))
+
+    assert "neurons and edges" in caption()
+    at.number_input(key="w_size_0").set_value(50).run()
+    at.number_input(key="w_size_1").set_value(40).run()
+    assert "the 1,000 strongest edges of each layer" in caption()

@@ -22,6 +22,7 @@ number the engine has not computed.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -154,6 +155,13 @@ def network_figure(
         "uirevision": spec.describe(),
     }
     return figure(traces, layout)
+
+
+def hover_limited(spec: NetworkSpec) -> bool:
+    """Whether a layer has more drawn edges than HOVER_EDGES, so only its strongest hover (an
+    image input's top-k edges count as at most HOVER_EDGES)."""
+    n_in = spec.input_size if spec.input_size <= IMAGE_INPUT_OVER else 0
+    return any(a * b > HOVER_EDGES for a, b in itertools.pairwise((n_in, *spec.sizes[1:])))
 
 
 def neuron_at(fig: go.Figure, points: list[dict[str, Any]]) -> tuple[int, int] | None:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from explorer.engine import Stepper, gradient_check, predict_classes
 from explorer.figures import curves_figure, network_figure, neuron_at
+from explorer.figures.network import HOVER_EDGES, hover_limited
 from explorer.inspector import QUANTITIES, inspect_neuron
 from explorer.ui.draw_view import draw_digit_panel
 from explorer.ui.edit_view import edit_panel
@@ -229,7 +230,10 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
         selection_mode="points",
         config={"displayModeBar": False},
     )
-    st.caption("Click a neuron to inspect it. Hover over neurons and edges for exact numbers.")
+    edges = "edges"
+    if hover_limited(run.spec):
+        edges = f"the {HOVER_EDGES:,} strongest edges of each layer"
+    st.caption(f"Click a neuron to inspect it. Hover over neurons and {edges} for exact numbers.")
 
 
 def inspector(run: Run, sample: int | None) -> None:
