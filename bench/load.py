@@ -172,8 +172,8 @@ class Server:
         try:
             wait_healthy(self.url, self.proc, time.monotonic() + START_TIMEOUT)
         except RuntimeError as exc:
-            log = (self.run_dir / "server.log").read_text(errors="replace")
-            raise RuntimeError(f"{exc}:\n{log[-2000:]}") from exc
+            tail = (self.run_dir / "server.log").read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"{exc}:\n{tail}") from exc
         self.app_pids = (
             [pid for pid in _children(self.proc.pid) if b"streamlit" in _cmdline(pid)]
             if self.nginx

@@ -218,12 +218,13 @@ def _factor(v: float) -> str:
 
 
 def equation(lhs: str, formula: str) -> str:
-    """``lhs = formula`` in small type (GELU's is long), unless the formula names its own
-    left-hand side (σ(z) = ..., σ'(z) = ...; not an "=" inside aligned rows)."""
-    given = formula.split("=")[0] if "=" in formula else None
-    if given is None or "&" in given:
-        return rf"\small {lhs} = {formula}"
-    if lhs == "f(z)" or "'" in given or "partial" in given:
+    """``lhs = formula`` in small type (GELU's is long): ``f(z) = \\sigma(z) = ...``; just the
+    formula where it starts with ``lhs`` itself (``f(z) = z``); and for rows aligned on "&="
+    (GELU's derivative) ``lhs`` opens the first row."""
+    aligned = r"\begin{aligned}"
+    if formula.startswith(aligned):
+        return rf"\small {aligned} {lhs} {formula.removeprefix(aligned)}"
+    if formula.split("=")[0].strip() == lhs:
         return r"\small " + formula
     return rf"\small {lhs} = {formula}"
 
@@ -408,7 +409,7 @@ def _error(
         rule,
     )
     lines, why = _error_latex(e, unit, sample, state.a[layer].shape, act.der_formula)
-    row: Row = {"a": e.a, "target": e.target, "dL/da": e.output_der, "delta = dL/dz": e.input_der}
+    row: Row = {"a": e.a, "target": e.target, "dL/da": e.output_der, "δ = dL/dz": e.input_der}
     if f_der is not None:
         row["f'(z)"] = f_der
     return e, Section("error", "Error at the output", True, lines, why, [row])
@@ -443,7 +444,8 @@ def _error_latex(
             lines.append(equation("f'(z)", der_formula))
             if e.f_der is not None:
                 lines.append(
-                    rf"= {_factor(e.output_der)}\cdot{_factor(e.f_der)} = {num(e.input_der)}"
+                    rf"\delta_{{{j}}} = {_factor(e.output_der)}\cdot{_factor(e.f_der)}"
+                    rf" = {num(e.input_der)}"
                 )
         else:  # softmax under mse: the Jacobian-vector product couples the outputs
             lines.append(
@@ -490,7 +492,9 @@ def _backward(
     f_der: float | None = None
     if sample is not None:
         f_der = float(act.der(state.z[layer])[sample, unit])
-        lines.append(rf"= {_factor(out_der)}\cdot{_factor(f_der)} = {num(delta)}")
+        lines.append(
+            rf"\delta^{{({d})}}_{{{j}}} = {_factor(out_der)}\cdot{_factor(f_der)} = {num(delta)}"
+        )
         caption = (
             f"Sample {sample}: each unit k above sends back its delta through the weight w_jk; "
             "largest terms first."
@@ -503,12 +507,12 @@ def _backward(
             "sample to see f'(z)."
         )
     rows: list[Row] = [
-        {"unit k above": t.unit, "w_jk": t.weight, "delta_k": t.value, "w_jk·delta_k": t.product}
+        {"k (above)": t.unit, "w_jk": t.weight, "δ_k": t.value, "w_jk·δ_k": t.product}
         for t in terms
     ]
     if n_rest:
-        rows.append({"unit k above": f"{n_rest} others", "w_jk·delta_k": rest})
-    rows.append({"unit k above": "dL/da_j", "w_jk·delta_k": out_der})
+        rows.append({"k (above)": f"{n_rest} others", "w_jk·δ_k": rest})
+    rows.append({"k (above)": "dL/da_j", "w_jk·δ_k": out_der})
     numbers = BackwardNumbers(out_der, delta, f_der, terms, rest, n_rest)
     return numbers, Section(
         "backward", "Backward: the error sent back to this unit", True, tuple(lines), caption, rows

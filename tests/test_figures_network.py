@@ -394,7 +394,8 @@ def test_figures_are_checked_by_plotly_in_the_tests() -> None:
 
 
 def test_hover_is_limited_only_where_a_layer_has_more_edges_than_hover_points() -> None:
-    assert not hover_limited(MNIST)  # 784 inputs: an image with at most 1,000 drawn edges
-    assert not hover_limited(net((2, 31, 32, 1), "tanh", "sigmoid", "mse"))  # 992 edges
-    assert hover_limited(net((2, 50, 40, 1), "tanh", "sigmoid", "mse"))  # 2,000 edges
-    assert hover_limited(net((64, 20, 1), "tanh", "sigmoid", "mse"))  # 1,280 input edges
+    assert not hover_limited(MNIST, top_k=1000)  # 784 inputs: an image, its top-k edges drawn
+    assert hover_limited(MNIST, top_k=1001)
+    assert not hover_limited(net((2, 31, 32, 1), "tanh", "sigmoid", "mse"), top_k=0)  # 992
+    assert hover_limited(net((2, 50, 40, 1), "tanh", "sigmoid", "mse"), top_k=0)  # 2,000 edges
+    assert hover_limited(net((64, 20, 1), "tanh", "sigmoid", "mse"), top_k=0)  # 1,280 inputs

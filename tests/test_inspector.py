@@ -366,11 +366,17 @@ def test_inspector_imports_neither_streamlit_nor_plotly() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
-def test_every_activation_equation_has_one_left_hand_side(name: str) -> None:
+def test_every_activation_equation_opens_with_its_left_hand_side_once(name: str) -> None:
     act = ACTIVATIONS[name]
     for lhs, formula in (("f(z)", act.formula), ("f'(z)", act.der_formula)):
-        text = equation(lhs, formula).removeprefix(r"\small ")
-        head = text.split("=")[0]
-        assert head.strip() and "&" not in head, text  # something is being defined
-        assert text.count(f"{lhs} = {lhs}") == 0, text  # and not twice
-    assert equation("f'(z)", ACTIVATIONS["gelu"].der_formula).startswith(r"\small f'(z) = ")
+        text = equation(lhs, formula).removeprefix(r"\small ").removeprefix(r"\begin{aligned} ")
+        # aligned rows too: on the first row, not centred beside all of them; and not twice
+        assert text.startswith((f"{lhs} =", f"{lhs} &=")), text
+        assert f"{lhs} = {lhs}" not in text, text
+
+
+def test_equation_keeps_what_the_formula_names() -> None:
+    assert equation("f(z)", "f(z) = z") == r"\small f(z) = z"
+    assert equation("f(z)", r"\sigma(z) = x") == r"\small f(z) = \sigma(z) = x"
+    gelu = equation("f'(z)", ACTIVATIONS["gelu"].der_formula)
+    assert gelu.startswith(r"\small \begin{aligned} f'(z) &= ")

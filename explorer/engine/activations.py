@@ -174,9 +174,10 @@ ACTIVATIONS: dict[str, Activation] = {
             _gelu,
             _gelu_der,
             r"\tfrac{z}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(z + 0.044715 z^3)\right)\right)",
-            r"\begin{aligned}&\tfrac{1}{2}(1 + t) + \tfrac{z}{2}(1 - t^2)\,u',\ t = \tanh u,\\"
-            r"&u = \sqrt{2/\pi}\,(z + 0.044715 z^3),\\ &u' = \sqrt{2/\pi}\,(1 + 0.134145 z^2)"
-            r"\end{aligned}",
+            # rows aligned on "&=": the UI puts f'(z) before the first (inspector.equation)
+            r"\begin{aligned}&= \tfrac{1}{2}(1 + t) + \tfrac{z}{2}(1 - t^2)\,u',\\"
+            r" t &= \tanh u,\ u = \sqrt{2/\pi}\,(z + 0.044715 z^3),\\"
+            r" u' &= \sqrt{2/\pi}\,(1 + 0.134145 z^2)\end{aligned}",
         ),
         Activation(
             "softplus",

@@ -157,11 +157,13 @@ def network_figure(
     return figure(traces, layout)
 
 
-def hover_limited(spec: NetworkSpec) -> bool:
-    """Whether a layer has more drawn edges than HOVER_EDGES, so only its strongest hover (an
-    image input's top-k edges count as at most HOVER_EDGES)."""
-    n_in = spec.input_size if spec.input_size <= IMAGE_INPUT_OVER else 0
-    return any(a * b > HOVER_EDGES for a, b in itertools.pairwise((n_in, *spec.sizes[1:])))
+def hover_limited(spec: NetworkSpec, top_k: int) -> bool:
+    """Whether a layer draws more edges than HOVER_EDGES, so only its strongest hover (an image
+    input draws its ``top_k`` strongest)."""
+    drawn = [a * b for a, b in itertools.pairwise(spec.sizes)]
+    if spec.input_size > IMAGE_INPUT_OVER:
+        drawn[0] = min(drawn[0], top_k)
+    return max(drawn) > HOVER_EDGES
 
 
 def neuron_at(fig: go.Figure, points: list[dict[str, Any]]) -> tuple[int, int] | None:

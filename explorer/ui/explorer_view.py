@@ -82,9 +82,11 @@ def _play(run: Run) -> None:
 
 
 def _play_tick(run: Run, clock: PlayClock) -> None:
-    n = clock.due(time.monotonic(), PLAY_MOST_PER_TICK)
-    if n:
-        act(run, lambda s: s.run_steps(n))
+    """The steps due, each recorded (the loss curve gets every point); an overflow stops."""
+    for _ in range(clock.due(time.monotonic(), PLAY_MOST_PER_TICK)):
+        act(run, Stepper.finish_step)
+        if not run.playing:
+            break
 
 
 def _select(run: Run, fig_key: str) -> None:
@@ -231,7 +233,7 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
         config={"displayModeBar": False},
     )
     edges = "edges"
-    if hover_limited(run.spec):
+    if hover_limited(run.spec, top_k):
         edges = f"the {HOVER_EDGES:,} strongest edges of each layer"
     st.caption(f"Click a neuron to inspect it. Hover over neurons and {edges} for exact numbers.")
 
