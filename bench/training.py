@@ -12,17 +12,15 @@ import json
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
-from streamlit.testing.v1 import AppTest
+from ui import lesson_page  # bench/ui.py
 
 import explorer.ui.training_view as training_view
 from explorer.engine import LayerSpec, NetworkSpec, init_params
 from explorer.figures import neuron_maps_figure
 from explorer.views import GRID, plane_maps
 
-APP = str(Path(__file__).parents[1] / "app.py")
 MAPS_MS_BUDGET = 20.0
 RERUN_MS_BUDGET = 150.0
 TABS = ("Weights", "Test set", "Curves", "Gradients & distributions")
@@ -54,23 +52,8 @@ def neuron_maps() -> dict[str, float]:
     }
 
 
-def lesson_page() -> AppTest:
-    """The Training page with 784-16-16-10 (relu) on the MNIST sample, batch 32."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.switch_page("app_pages/training.py").run()
-    at.selectbox(key="w_dataset").set_value("mnist-sample").run()
-    at.selectbox(key="w_act_0").set_value("relu").run()
-    at.selectbox(key="w_act_1").set_value("relu").run()
-    at.number_input(key="w_size_0").set_value(16).run()
-    at.number_input(key="w_size_1").set_value(16).run()
-    at.number_input(key="w_batch_size").set_value(32).run()
-    assert at.session_state["run"].spec.describe() == "784-16-16-10"
-    assert not at.exception
-    return at
-
-
 def page_reruns() -> dict[str, float]:
-    at = lesson_page()
+    at = lesson_page("app_pages/training.py")
     result = {}
     for tab in TABS:
         at.session_state["w_tr_tab"] = tab

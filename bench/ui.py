@@ -22,8 +22,11 @@ from explorer.ui.session import PlayClock
 APP = str(Path(__file__).parents[1] / "app.py")
 
 
-def lesson_page() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def lesson_page(page: str = "app_pages/explorer.py") -> AppTest:
+    """``page`` with the lesson's 784-16-16-10 (relu) on the MNIST sample, batch 32, built
+    through the sidebar's widgets."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page(page).run()
     at.selectbox(key="w_dataset").set_value("mnist-sample").run()
     at.selectbox(key="w_act_0").set_value("relu").run()
     at.selectbox(key="w_act_1").set_value("relu").run()
