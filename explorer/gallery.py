@@ -95,8 +95,7 @@ FACTS: dict[str, ActivationFacts] = {
         ("left",),
         "nearly",
         "",
-        "A smooth ReLU (z times a soft gate) with a small dip below 0, used in transformers. "
-        "In f', t = tanh(√(2/π) (z + 0.044715 z³)).",
+        "A smooth ReLU (z times a soft gate) with a small dip below 0, used in transformers.",
     ),
     "softplus": ActivationFacts(
         "(0, ∞)",
