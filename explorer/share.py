@@ -22,6 +22,7 @@ from explorer.settings import MAX_HIDDEN_LAYERS, Settings
 TRAIL_KEY = "trail"
 MAX_VALUE_CHARS = 2000  # longer values are refused unread
 MAX_TRAIL_ITEMS = 500
+SHOWN_UNKNOWN = 3  # unknown keys named in the one warning about them
 TRAINING_FIELDS = tuple(f.name for f in fields(Settings) if f.metadata["group"] == "training")
 _FIELDS = {f.name: f for f in fields(Settings)}
 
@@ -159,12 +160,13 @@ def from_query(query: Mapping[str, str | list[str]], datasets: Collection[str]) 
     machine can load. Never raises: what cannot be used is named in ``warnings``."""
     warnings: list[str] = []
     values: dict[str, Any] = {}
+    unknown: list[str] = []
     for key, raw_value in query.items():
         raw = raw_value[-1] if isinstance(raw_value, list) else raw_value
         if key == TRAIL_KEY:
             continue
         if key not in _FIELDS:
-            warnings.append(f"Ignored the unknown link parameter {key[:40]!r}.")
+            unknown.append(key)
             continue
         if len(raw) > MAX_VALUE_CHARS:
             warnings.append(f"Ignored {key}: its value is {len(raw):,} characters long.")
@@ -173,6 +175,8 @@ def from_query(query: Mapping[str, str | list[str]], datasets: Collection[str]) 
             values[key] = _field(key, raw, datasets)
         except _Bad as exc:
             warnings.append(f"Ignored {exc}; using the default.")
+    if unknown:
+        warnings.append(_unknown_text(unknown))
     sizes = values.get("hidden_sizes", Settings.hidden_sizes)
     acts = values.get("hidden_activations", Settings.hidden_activations)
     if len(sizes) != len(acts):
@@ -183,6 +187,15 @@ def from_query(query: Mapping[str, str | list[str]], datasets: Collection[str]) 
     return Link(
         settings, _trail(settings, query.get(TRAIL_KEY), datasets, warnings), tuple(warnings)
     )
+
+
+def _unknown_text(keys: list[str]) -> str:
+    """One warning for every unknown key, however many a crafted link holds."""
+    names = ", ".join(repr(k[:40]) for k in keys[:SHOWN_UNKNOWN])
+    more = f" and {len(keys) - SHOWN_UNKNOWN:,} more" if len(keys) > SHOWN_UNKNOWN else ""
+    if len(keys) == 1:
+        return f"Ignored the unknown link parameter {names}."
+    return f"Ignored {len(keys):,} unknown link parameters: {names}{more}."
 
 
 def _trail(

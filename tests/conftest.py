@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -80,3 +81,8 @@ def net(sizes: tuple[int, ...], hidden: str, output: str, loss: str) -> NetworkS
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+def shown(markdown: str) -> str:
+    """What an alert whose text went through ``explorer.ui.guard.plain`` reads on screen."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import shown
+
 APP = str(Path(__file__).parents[1] / "app.py")
 
 
@@ -51,7 +53,7 @@ def test_a_teachers_link_reproduces_the_network_bit_for_bit() -> None:
 
 def test_a_malformed_link_warns_and_falls_back() -> None:
     at = app({"learning_rate": "huge", "hidden_sizes": "9" * 10_000, "activation": "swish"})
-    texts = " ".join(w.value for w in at.warning)
+    texts = " ".join(shown(w.value) for w in at.warning)
     assert "learning_rate" in texts and "hidden_sizes" in texts and "activation" in texts
     assert at.session_state["run"].settings.learning_rate == 0.03
     at.button(key="b_step").click().run()

@@ -23,7 +23,18 @@ from explorer.engine.spec import (
 )
 from explorer.engine.stepper import Phase, Stepper, StepState, phase_sequence
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients, LayerGradients
-from explorer.engine.trail import Edit, Event, FastEpoch, Loaded, Phases, replay, replayable
+from explorer.engine.trail import (
+    REPLAY_BUDGET,
+    Edit,
+    Event,
+    FastEpoch,
+    Loaded,
+    Phases,
+    ReplayError,
+    replay,
+    replay_work,
+    replayable,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,6 +43,7 @@ __all__ = [
     "LOSSES",
     "LOSS_FUNCTIONS",
     "OPTIMIZERS",
+    "REPLAY_BUDGET",
     "Activation",
     "Edit",
     "ErrorTrace",
@@ -52,6 +64,7 @@ __all__ = [
     "Params",
     "Phase",
     "Phases",
+    "ReplayError",
     "SpecError",
     "StepState",
     "Stepper",
@@ -72,6 +85,7 @@ __all__ = [
     "phase_sequence",
     "predict_classes",
     "replay",
+    "replay_work",
     "replayable",
     "train_epoch",
     "train_steps",

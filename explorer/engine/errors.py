@@ -4,11 +4,19 @@ from __future__ import annotations
 
 
 class NonFiniteError(FloatingPointError):
-    """NaN or infinity first appeared in ``phase`` ("forward", "error", "backward", "update")
-    at ``layer`` (0-based; None for the error phase). Nothing was overwritten: the parameters
-    from before the failing phase are still the current ones."""
+    """NaN or infinity first appeared in ``phase`` ("input" for the data itself, "forward",
+    "error", "backward", "update") at ``layer`` (0-based; None for the error phase and the
+    input). Nothing was overwritten: the parameters from before the failing phase are still
+    the current ones."""
 
     def __init__(self, phase: str, layer: int | None) -> None:
+        self.phase = phase
+        self.layer = layer
+        if phase == "input":
+            super().__init__(
+                "The input holds NaN or infinite values: the data cannot be used as it is."
+            )
+            return
         where = {"error": "the loss", "update": "the weight update"}.get(phase, f"the {phase} pass")
         if layer is not None:
             where += f", layer {layer + 1}"
@@ -16,5 +24,3 @@ class NonFiniteError(FloatingPointError):
             f"The numbers overflowed (NaN or infinity) in {where}. "
             "Lower the learning rate or step back; the last finite network is kept."
         )
-        self.phase = phase
-        self.layer = layer

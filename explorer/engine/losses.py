@@ -135,4 +135,7 @@ def encode_targets(spec: NetworkSpec, y: Array, dtype: npt.DTypeLike = np.float6
         if y.size and (y.min() < 0 or y.max() >= n_out):
             raise SpecError(f"Labels must lie in 0..{n_out - 1} for {n_out} output units.")
         return _one_hot(y, n_out, dtype)
+    if spec.loss == "binary_cross_entropy" and y.size and not np.isin(y, (0, 1)).all():
+        # any other target makes the loss negative or meaningless, silently
+        raise SpecError("Binary cross-entropy needs targets of 0 or 1.")
     return y.astype(dtype).reshape(-1, 1)

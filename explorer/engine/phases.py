@@ -39,6 +39,8 @@ def forward_layer(
     spec: NetworkSpec, params: Params, layer: int, a_prev: Array
 ) -> tuple[Array, Array]:
     """z and a of ``layer`` from the previous layer's output a_prev (B, n_{l-1})."""
+    if layer == 0:
+        _finite("input", None, a_prev)  # bad data, not an overflow: a learning rate won't help
     with np.errstate(over="ignore", invalid="ignore"):
         z = a_prev @ params.weights[layer] + params.biases[layer]
         a = ACTIVATIONS[spec.layers[layer].activation].output(z)

@@ -28,6 +28,11 @@ class SpecError(ValueError):
     """An invalid network or training configuration; the message says what to change."""
 
 
+def _whole(value: object) -> bool:
+    """A whole number, and not a bool (``True`` is an int to Python, never a layer size)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class LayerSpec:
     """One fully connected layer: ``size`` units, each applying ``activation`` to its z."""
@@ -36,7 +41,7 @@ class LayerSpec:
     activation: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.size, int) or not 1 <= self.size <= MAX_UNITS:
+        if not _whole(self.size) or not 1 <= self.size <= MAX_UNITS:
             raise SpecError(f"A layer needs between 1 and {MAX_UNITS} units, not {self.size!r}.")
         if self.activation not in ACTIVATIONS:
             known = ", ".join(ACTIVATIONS)
@@ -53,7 +58,7 @@ class NetworkSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
-        if not isinstance(self.input_size, int) or not 1 <= self.input_size <= 100_000:
+        if not _whole(self.input_size) or not 1 <= self.input_size <= 100_000:
             raise SpecError(
                 f"The input needs between 1 and 100000 values, not {self.input_size!r}."
             )
@@ -110,11 +115,19 @@ class TrainConfig:
             )
         for name in ("learning_rate", "l1", "l2", "momentum", "eps"):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not math.isfinite(value)
+                or value < 0
+            ):
                 raise SpecError(f"{name} must be a finite number >= 0, not {value!r}.")
-        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+        if not _whole(self.batch_size) or self.batch_size < 1:
             raise SpecError(f"The batch size must be a whole number >= 1, not {self.batch_size!r}.")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+        if not all(
+            not isinstance(b, bool) and isinstance(b, (int, float)) and 0 <= b < 1
+            for b in (self.beta1, self.beta2)
+        ):
             raise SpecError("Adam's betas must lie in [0, 1).")
 
 

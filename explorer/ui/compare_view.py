@@ -36,7 +36,7 @@ from explorer.compare import (
     variants_of,
     vary,
 )
-from explorer.data import TOY_NAMES, Dataset
+from explorer.data import Dataset
 from explorer.engine import ACTIVATIONS, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpecError
 from explorer.figures import (
     activation_figure,
@@ -50,7 +50,7 @@ from explorer.figures import (
 from explorer.gallery import FACTS
 from explorer.inspector import equation
 from explorer.settings import MAX_HIDDEN_LAYERS, Settings, limits
-from explorer.ui.datasets import builtin_dataset
+from explorer.ui.datasets import dataset_for
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Run
 from explorer.ui.sidebar import PENALTIES, RATES
@@ -200,14 +200,6 @@ def editor(run: Run) -> tuple[Settings, tuple[Variant, ...]]:
 
 
 # -- running ------------------------------------------------------------------------------------
-def _dataset_for(settings: Settings) -> Dataset:
-    """The base's dataset, as the sidebar loads it (the same cached object, so a variant
-    opened in the Explorer keeps its network)."""
-    if settings.dataset in TOY_NAMES:
-        return builtin_dataset(settings.dataset, **settings.data_params())
-    return builtin_dataset(settings.dataset)
-
-
 def _train(variants: tuple[Variant, ...], dataset: Dataset, steps: int) -> None:
     stop = st.empty()
     stop.button("■ Stop", key="cmp_stop", help="Stop here; the steps done so far are kept.")
@@ -232,7 +224,7 @@ def _train(variants: tuple[Variant, ...], dataset: Dataset, steps: int) -> None:
 
 def run_controls(run: Run, base: Settings, variants: tuple[Variant, ...]) -> None:
     """Steps, the shared settings, and the Run button (which trains right away)."""
-    dataset = run.dataset if st.session_state[BASE] is None else _dataset_for(base)
+    dataset = run.dataset if st.session_state[BASE] is None else dataset_for(base)
     left, right = st.columns([1, 3])
     steps = int(left.number_input("Steps", 1, MAX_STEPS, key="cmp_steps"))
     n = len(dataset.x_train)

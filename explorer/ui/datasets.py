@@ -1,12 +1,17 @@
-"""Datasets for the UI: built-in ones cached once per process, uploads parsed per user.
+"""Datasets for the UI, cached once per process and shared by every session.
 
-Built-in datasets go in ``st.cache_resource``: a Dataset is immutable (frozen, read-only
-arrays), so every session can share one copy; ``st.cache_data`` would hand each rerun its own
-unpickled copy, 31 MB for the MNIST sample.
+A Dataset is immutable (frozen, read-only arrays), so sessions can share one copy, in
+``st.cache_resource``; ``st.cache_data`` would hand each rerun its own unpickled copy, 31 MB
+for the MNIST sample. The named sets have a cache of their own, which the many small 2-D
+sets (one per parameter choice) cannot evict; uploads are cached by their content's hash, so
+thirty students uploading the same file hold one decoded copy. Sessions never rely on these
+caches to keep their data: a run holds its own dataset, and compares settings by value, so
+no other session's choices can rebuild or reset it (see ``explorer.ui.session.sync``).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,8 +30,13 @@ from explorer.data import (
 from explorer.settings import Settings
 
 
-@st.cache_resource(show_spinner="Loading the dataset…", max_entries=32)
-def builtin_dataset(key: str, **params: Any) -> Dataset:
+@st.cache_resource(show_spinner="Loading the dataset…")
+def _named_dataset(key: str) -> Dataset:
+    return load_dataset(key)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _toy_dataset(key: str, **params: Any) -> Dataset:
     return load_dataset(key, **params)
 
 
@@ -34,13 +44,29 @@ def dataset_for(settings: Settings) -> Dataset:
     """The built-in dataset ``settings`` name, with its parameters for the 2-D sets: the one
     call every page, lesson and link uses, so they all share one cached object."""
     if settings.dataset in TOY_NAMES:
-        return builtin_dataset(settings.dataset, **settings.data_params())
-    return builtin_dataset(settings.dataset)
+        return _toy_dataset(settings.dataset, **settings.data_params())
+    return _named_dataset(settings.dataset)
 
 
 def parse_upload(files: Sequence[tuple[str, bytes]]) -> Dataset:
     """A dataset from uploaded files: one .npz, one or two .csv (train, test), or the four
-    IDX files of a set. Raises DataError with a message for the user."""
+    IDX files of a set; one decoded copy per content in the process. Raises DataError with a
+    message for the user."""
+    digest = hashlib.sha256()
+    for name, data in files:
+        for part in (name.encode(), len(data).to_bytes(8, "little"), data):
+            digest.update(part)
+    return _parsed_upload(digest.hexdigest(), tuple(files))
+
+
+@st.cache_resource(show_spinner="Reading the upload…", max_entries=8)
+def _parsed_upload(digest: str, _files: tuple[tuple[str, bytes], ...]) -> Dataset:
+    """Cached by ``digest`` alone (Streamlit does not hash an argument named with ``_``).
+    A refused upload raises, and Streamlit caches nothing for it."""
+    return _parse(_files)
+
+
+def _parse(files: Sequence[tuple[str, bytes]]) -> Dataset:
     names = [name for name, _ in files]
     suffixes = {Path(name.removesuffix(".gz")).suffix.lower() for name in names}
     if not files:

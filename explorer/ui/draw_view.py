@@ -31,6 +31,8 @@ from explorer.figures import network_figure
 from explorer.ui.session import Run
 
 CANVAS_PX = 280  # the canvas is CANVAS_PX square, in its own pixels, whatever its CSS size
+# A digit drawn by hand sends a few hundred points; painting one costs ~0.25 ms a rerun.
+MAX_POINTS = 2000
 BRUSH_PX = 22.0  # about MNIST's stroke width once the digit is scaled to 20 pixels
 CANVAS_KEY = "draw_canvas"
 PANEL_KEY = "draw_panel"  # the expander: open or closed
@@ -63,17 +65,23 @@ def digit_converter(dataset: Dataset) -> Callable[[Image], Image] | None:
 
 def parse_strokes(value: object) -> list[Array]:
     """The canvas's state value (a list of strokes, each a list of [x, y]) as (n, 2) arrays;
-    anything else (no drawing yet, a malformed stroke) counts as no stroke."""
+    anything else (no drawing yet, a malformed stroke) counts as no stroke. At most
+    MAX_POINTS points are read, in order: the value comes from the browser, which anyone can
+    forge, and every point is painted on each rerun."""
     if not isinstance(value, list):
         return []
     strokes = []
-    for stroke in value:
+    left = MAX_POINTS
+    for stroke in value[:MAX_POINTS]:
+        if not isinstance(stroke, list) or not left:
+            continue
         try:
-            points = np.asarray(stroke, dtype=np.float64)
+            points = np.asarray(stroke[:left], dtype=np.float64)
         except (TypeError, ValueError):
             continue
         if points.ndim == 2 and points.shape[1] == 2 and len(points) and np.isfinite(points).all():
             strokes.append(points)
+            left -= len(points)
     return strokes
 
 

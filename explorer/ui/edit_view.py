@@ -5,20 +5,33 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.engine import SpecError
+from explorer.engine import NonFiniteError, SpecError
+from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.session import Run
+
+EDIT = "weight_edit"
+MAX_VALUE = 1e6  # far beyond any weight training makes; larger ones only overflow
 
 
 def _apply(run: Run, layer: int, unit: int) -> None:
+    guard(EDIT, lambda: _prepare_edit(run, layer, unit))
+
+
+def _prepare_edit(run: Run, layer: int, unit: int) -> Commit:
+    """The edit, made and evaluated; undone again if the network cannot evaluate it."""
     s = st.session_state
     row = None if s.w_edit_what == "bias" else int(s.w_edit_source)
+    value = float(s.w_edit_value)
+    if not abs(value) <= MAX_VALUE:
+        raise SpecError(f"Choose a value between {-MAX_VALUE:g} and {MAX_VALUE:g}.")
+    run.stepper.edit(layer, row, unit, value)  # checks the position before changing anything
     try:
-        run.stepper.edit(layer, row, unit, float(s.w_edit_value))
-    except SpecError as exc:
-        run.failure = str(exc)
-        return
+        run.record()
+    except NonFiniteError:
+        run.stepper.step_back()
+        raise
     run.failure = None
-    run.record()
+    return lambda: None
 
 
 def edit_panel(run: Run, layer: int, unit: int) -> None:
@@ -35,7 +48,12 @@ def edit_panel(run: Run, layer: int, unit: int) -> None:
         else:
             current = float(params.biases[layer][unit])
         st.number_input(
-            f"New value (now {current:.6g})", value=current, format="%.6f", key="w_edit_value"
+            f"New value (now {current:.6g})",
+            -MAX_VALUE,
+            MAX_VALUE,
+            value=min(max(current, -MAX_VALUE), MAX_VALUE),
+            format="%.6f",
+            key="w_edit_value",
         )
         st.button(
             "Set",
@@ -44,3 +62,4 @@ def edit_panel(run: Run, layer: int, unit: int) -> None:
             args=(run, layer, unit),
             help="The current mini-batch restarts from its forward pass; Back undoes this.",
         )
+        show_refusal(EDIT)

@@ -15,13 +15,15 @@ import streamlit as st
 from explorer.data import available_datasets
 from explorer.engine import replay
 from explorer.export import sequential_code, standalone_script, torch_state_dict
-from explorer.session_file import SessionFileError, load_session, save_session
+from explorer.session_file import load_session, save_session
 from explorer.torch_backend import torch_available
 from explorer.ui.datasets import dataset_for
-from explorer.ui.page import start
+from explorer.ui.guard import Commit, guard, show_refusal
+from explorer.ui.page import commit_run, prepare_run
 from explorer.ui.session import Metrics, Run
 
 _METRIC_FIELDS = {f.name for f in fields(Metrics)}
+SESSION_FILE = "session_file"
 
 
 def _prepare(run: Run) -> None:
@@ -43,14 +45,14 @@ def _metrics(row: dict[str, Any]) -> Metrics:
 
 def _load() -> None:
     upload = st.session_state.get("w_session_file")
-    if upload is None:
-        return
-    try:
-        saved = load_session(upload.getvalue(), available_datasets(), dataset_for)
-    except SessionFileError as exc:
-        st.session_state.session_error = str(exc)
-        return
-    run = start(saved.settings, dataset_for(saved.settings))
+    if upload is not None:
+        guard(SESSION_FILE, lambda: _prepare_load(upload.getvalue()))
+
+
+def _prepare_load(data: bytes) -> Commit:
+    """The saved run, rebuilt and checked in full before it replaces the user's."""
+    saved = load_session(data, available_datasets(), dataset_for)
+    run = prepare_run(saved.settings, dataset_for(saved.settings))
     run.stepper.restore(
         saved.params,
         saved.opt_state,
@@ -64,7 +66,7 @@ def _load() -> None:
     run.metrics = {m["step"]: _metrics(m) for m in saved.metrics if set(m) == _METRIC_FIELDS}
     run.record()
     run.notice = "Session loaded: training continues where it was saved."
-    st.session_state.session_error = None
+    return lambda: commit_run(run)
 
 
 LABELS = {
@@ -95,5 +97,4 @@ def files_panel(run: Run) -> None:
     st.file_uploader(
         "Continue a saved session", type=["npz"], key="w_session_file", on_change=_load
     )
-    if st.session_state.get("session_error"):
-        st.error(st.session_state.session_error)
+    show_refusal(SESSION_FILE)

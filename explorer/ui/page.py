@@ -4,6 +4,8 @@ the user's run, keep the address bar's link up to date, and follow a pending pag
 Other pages hand a network to the Explorer with ``open_in_explorer`` from a button's
 ``on_click`` callback: callbacks run before any widget of the next run exists, so the sidebar's
 widgets can still be set to the new settings; the page switch happens at the top of the next run.
+A new network is built with ``prepare_run`` and swapped in with ``commit_run``, through
+``explorer.ui.guard``: a link, file or lesson that fails leaves the user's network as it was.
 """
 
 from __future__ import annotations
@@ -13,17 +15,29 @@ from dataclasses import replace
 import streamlit as st
 
 from explorer.data import DataError, Dataset, available_datasets
-from explorer.engine import Event, NonFiniteError, Params, SpecError, replay, replayable
+from explorer.engine import (
+    Event,
+    NonFiniteError,
+    Params,
+    ReplayError,
+    SpecError,
+    replay,
+    replayable,
+)
 from explorer.settings import Settings, heads_for
 from explorer.share import from_query, to_query
 from explorer.ui.datasets import dataset_for
+from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.presenter import presenter_switch
 from explorer.ui.session import KEY, Run, build, sync
 from explorer.ui.sidebar import apply, settings_sidebar
 
 EXPLORER_PAGE = "app_pages/explorer.py"
+LINK = "link"  # where refusals of a shared link are shown (see explorer.ui.guard)
+OPEN = "open_in_explorer"
 _GOTO = "goto_page"
 _LINK_READ = "link_read"
+_LINK_WARNINGS = "link_warnings"
 
 
 def setup() -> Run:
@@ -34,9 +48,12 @@ def setup() -> Run:
     if not st.session_state.get(_LINK_READ):
         st.session_state[_LINK_READ] = True
         if st.query_params:
-            _open_link()
-    for warning in st.session_state.pop("link_warnings", []):
-        st.warning(warning)
+            guard(LINK, _open_link)
+    show_refusal(LINK)
+    show_refusal(OPEN)
+    warnings = st.session_state.pop(_LINK_WARNINGS, [])
+    if warnings:
+        st.warning("\n\n".join(plain(w) for w in warnings))
     presenter_switch()
     settings, dataset = settings_sidebar()
     run = sync(settings, dataset)
@@ -44,22 +61,31 @@ def setup() -> Run:
     return run
 
 
-def start(
+def prepare_run(
     settings: Settings,
     dataset: Dataset,
     *,
     params: Params | None = None,
     trail: tuple[Event, ...] = (),
 ) -> Run:
-    """Make (settings, dataset) the user's network, from ``params`` or replaying ``trail``,
-    and set the sidebar to match. Call it before the sidebar is drawn (or from a callback)."""
-    apply(settings)
+    """A run of (settings, dataset), from ``params`` or replaying ``trail``, built off to the
+    side: nothing the user sees changes until ``commit_run``."""
+    if params is not None and not params.is_finite():
+        raise SpecError(
+            "These parameters hold NaN or infinite values; the network cannot use them."
+        )
     run = build(settings, dataset, params)
     if trail:
         replay(run.stepper, trail)
         run.record()
-    st.session_state[KEY] = run
     return run
+
+
+def commit_run(run: Run) -> None:
+    """Make ``run`` the user's network and set the sidebar to match. Call it before the
+    sidebar is drawn (or from a callback)."""
+    apply(run.settings)
+    st.session_state[KEY] = run
 
 
 def open_in_explorer(
@@ -70,31 +96,51 @@ def open_in_explorer(
     trail: tuple[Event, ...] = (),
     note: str = "",
 ) -> None:
-    """``start`` the network and go to the Explorer. Call it from an ``on_click`` callback."""
-    run = start(settings, dataset, params=params, trail=trail)
-    run.notice = note or "Opened in the Explorer."
-    st.session_state[_GOTO] = EXPLORER_PAGE
+    """Make the network the user's and go to the Explorer, through the guard (a refusal is
+    shown on the page the button is on). Call it from an ``on_click`` callback."""
+
+    def prepare() -> Commit:
+        run = prepare_run(settings, dataset, params=params, trail=trail)
+        run.notice = note or "Opened in the Explorer."
+
+        def commit() -> None:
+            commit_run(run)
+            st.session_state[_GOTO] = EXPLORER_PAGE
+
+        return commit
+
+    guard(OPEN, prepare)
 
 
-def _open_link() -> None:
+def _open_link() -> Commit:
     link = from_query(st.query_params.to_dict(), available_datasets())
     warnings = list(link.warnings)
     settings = link.settings
     try:
         dataset = dataset_for(settings)
-        if settings.head not in heads_for(dataset):
-            warnings.append(f"The link's output {settings.head!r} does not fit this dataset.")
-            settings = replace(settings, head=heads_for(dataset)[0])
-        run = start(settings, dataset)
-        try:
-            replay(run.stepper, link.trail)
-        except (ValueError, SpecError, NonFiniteError) as exc:
-            warnings.append(f"Could not replay the link's training ({exc}); it starts fresh.")
-        run.record()
-        run.notice = "Opened the shared link: same network, same step."
-    except (DataError, SpecError) as exc:
-        warnings.append(f"Could not open the shared link ({exc}).")
-    st.session_state["link_warnings"] = warnings
+    except DataError as exc:
+        raise DataError(f"Could not open the shared link: {exc}") from None
+    if settings.head not in heads_for(dataset):
+        warnings.append(f"The link's output {settings.head!r} does not fit this dataset.")
+        settings = replace(settings, head=heads_for(dataset)[0])
+    run = prepare_run(settings, dataset)
+    try:
+        replay(run.stepper, link.trail)
+    except (ReplayError, SpecError, NonFiniteError) as exc:
+        warnings.append(f"Could not replay the link's training: {exc} It starts untrained.")
+        run = prepare_run(settings, dataset)  # whatever part of the trail ran is undone
+    run.record()
+    run.notice = (
+        "Opened the shared link, except what the warnings name."
+        if warnings
+        else "Opened the shared link: same network, same step."
+    )
+
+    def commit() -> None:
+        commit_run(run)
+        st.session_state[_LINK_WARNINGS] = warnings
+
+    return commit
 
 
 def write_link(run: Run) -> None:

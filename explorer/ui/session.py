@@ -21,6 +21,7 @@ from explorer.settings import Settings
 from explorer.views import batch_gradient_norms, gradient_norms
 
 KEY = "run"
+UPLOAD = "upload"  # the dataset key of a user's own upload
 EVAL_ROWS = 2000  # rows of each set used for the live loss/accuracy: enough to be stable
 
 
@@ -144,7 +145,10 @@ def sync(settings: Settings, dataset: Dataset) -> Run:
     run: Run | None = st.session_state.get(KEY)
     if run is None:
         run = st.session_state[KEY] = build(settings, dataset)
-    elif run.dataset is not dataset or run.settings.rebuild_key() != settings.rebuild_key():
+    elif (
+        _data_changed(run, settings, dataset)
+        or run.settings.rebuild_key() != settings.rebuild_key()
+    ):
         what = _rebuild_reason(run.settings, settings)
         try:
             new = build(settings, dataset)
@@ -158,6 +162,13 @@ def sync(settings: Settings, dataset: Dataset) -> Run:
         run.settings = settings
         run.notice = "Training settings updated; the network keeps what it has learned."
     return run
+
+
+def _data_changed(run: Run, settings: Settings, dataset: Dataset) -> bool:
+    """A built-in dataset is named by its settings (compared in ``rebuild_key``), whichever
+    cached object holds it: another session's choices may evict the cache's copy, never change
+    this run. An upload is this user's own object."""
+    return settings.dataset == UPLOAD and run.dataset is not dataset
 
 
 def _rebuild_reason(old: Settings, new: Settings) -> str:

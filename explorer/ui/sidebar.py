@@ -12,13 +12,13 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.data import TOY_NAMES, DataError, Dataset, available_datasets
+from explorer.data import TOY_NAMES, Dataset, available_datasets
 from explorer.engine import HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS
 from explorer.settings import MAX_HIDDEN_LAYERS, Settings, heads_for, limits
 from explorer.ui.datasets import dataset_for, parse_upload
-from explorer.ui.session import KEY
+from explorer.ui.guard import Commit, guard, plain, show_refusal
+from explorer.ui.session import KEY, UPLOAD
 
-UPLOAD = "upload"
 RATES = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 PENALTIES = (0.0, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 DEFAULTS = Settings()
@@ -160,16 +160,20 @@ def _upload_widgets() -> Dataset | None:
         signature = tuple((f.name, f.size) for f in files)
         if st.session_state.get("upload_signature") != signature:
             st.session_state.upload_signature = signature
-            try:
-                st.session_state.uploaded = parse_upload([(f.name, f.getvalue()) for f in files])
-                st.session_state.upload_error = None
-            except DataError as exc:
-                st.session_state.upload_error = str(exc)
-    if st.session_state.get("upload_error"):
-        st.error(st.session_state.upload_error)
+            guard(UPLOAD, lambda: _prepare_upload([(f.name, f.getvalue()) for f in files]))
+    show_refusal(UPLOAD)
     uploaded: Dataset | None = st.session_state.get("uploaded")
     if uploaded is None:
         st.info("No dataset uploaded yet: the network keeps its current data.")
     else:
-        st.caption(f"Using {uploaded.name}: {len(uploaded.x_train):,} training examples.")
+        st.caption(f"Using {plain(uploaded.name)}: {len(uploaded.x_train):,} training examples.")
     return uploaded
+
+
+def _prepare_upload(files: list[tuple[str, bytes]]) -> Commit:
+    dataset = parse_upload(files)
+
+    def commit() -> None:
+        st.session_state.uploaded = dataset
+
+    return commit

@@ -28,6 +28,7 @@ from explorer.figures import curves_figure
 from explorer.full_training import FullTraining
 from explorer.run_config import RunConfig, load_params, to_json
 from explorer.settings import limits
+from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Run
 
@@ -38,6 +39,7 @@ CHUNK_SECONDS = 0.4  # of training per chunk
 MAX_UI_EPOCHS = 1000
 MAX_CURVE_POINTS = 600
 BACKEND_TITLES = {"numpy": "NumPy", "torch": "PyTorch"}
+PARAMS_FILE = "params_file"
 
 
 # -- actions (callbacks) ---------------------------------------------------------------------
@@ -85,6 +87,30 @@ def _torch_check(run: Run) -> None:
         {k: "" if v is None else v if isinstance(v, int) else f"{v:.1e}" for k, v in row.items()}
         for row in rows
     ]
+
+
+def _read_params_file(run: Run) -> None:
+    upload = st.session_state.get("w_ft_params")
+    st.session_state.ft_file_params = None
+    if upload is not None:
+        guard(PARAMS_FILE, lambda: _prepare_params(run, upload.getvalue()))
+    else:
+        guard(PARAMS_FILE, lambda: lambda: None)  # a removed file takes its message with it
+
+
+def _prepare_params(run: Run, data: bytes) -> Commit:
+    params = load_params(data)
+    try:
+        params.check_shapes(run.spec)
+    except SpecError as exc:
+        raise SpecError(f"{exc} The sidebar builds {run.spec.describe()}.") from None
+    if not params.is_finite():
+        raise SpecError("The file's parameters hold NaN or infinite values.")
+
+    def commit() -> None:
+        st.session_state.ft_file_params = params
+
+    return commit
 
 
 def _open_file(run: Run) -> None:
@@ -283,16 +309,15 @@ def live() -> None:
 def from_file(run: Run) -> None:
     """Open a parameters file written by ``python -m explorer.train`` in the Explorer."""
     with st.expander("Open a network trained on the command line"):
-        upload = st.file_uploader("params.npz", type=["npz"], key="w_ft_params")
-        params = None
-        if upload is not None:
-            try:
-                params = load_params(upload.getvalue())
-                params.check_shapes(run.spec)
-            except (DataError, SpecError) as exc:
-                st.error(f"{exc} The sidebar builds {run.spec.describe()}.")
-                params = None
-        st.session_state.ft_file_params = params
+        st.file_uploader(
+            "params.npz",
+            type=["npz"],
+            key="w_ft_params",
+            on_change=_read_params_file,
+            args=(run,),
+        )
+        show_refusal(PARAMS_FILE)
+        params = st.session_state.get("ft_file_params")
         st.button(
             "Open in Explorer",
             key="b_ft_open_file",
