@@ -1,10 +1,17 @@
 """The network diagram: one ``StepState`` drawn as layers of neurons joined by weighted edges.
 
-``network_figure`` is a pure function of the engine's state. Neurons are coloured by z, a, dL/da
-or delta for one sample or for the batch (grey where the current phase has not computed them
-yet); edges by weight or by weight gradient, their width growing with the magnitude; the layer
-of the current phase sits on a shaded band; a small square left of each neuron shows its bias
-(or bias gradient, following the edges).
+``network_figure`` is a pure function of the engine's state. By default (``"phase"``) colours
+follow the phase just run: in forward the layers computed so far show their activations a and
+the edges into them w * a (what flowed); at error the output shows dL/da, its target ringed; in
+backward the layers reached show delta = dL/dz and their edges dL/dw; at update the edges show
+the change the update made, Δw. Layers the phase has not reached are muted, the colour bar's
+title names the quantity and whether it is one sample's, a batch mean or a batch total, and
+arrowheads on the highlighted layer's strongest edges point the way the numbers flow (right in
+forward, left in backward). Fixed choices remain: neurons by z, a, dL/da or delta, edges by
+weight or weight gradient. Edge widths grow with the magnitude; the layer of the current phase
+sits on a shaded band; a small square left of each neuron shows its bias (or what the edges
+show for it: dL/db, Δb). Output units are labelled with their class names, the shown sample's
+prediction and target marked.
 
 Built for speed (DESIGN.md, "Known pitfalls"): all neurons are one marker trace with
 (layer, unit) in ``customdata`` (layer -1 = input) so a click can select one; edges are a few
@@ -13,17 +20,19 @@ edge, each bucket drawn as a few long walks (about one point per edge); line tra
 at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
 a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number. An input of
 more than 64 values is drawn as its image with only the ``top_k`` strongest edges into the
-first layer. Edge widths and bias colours are relative to their own layer: the 784 input
-weights are far smaller than the hidden ones.
+first layer, drawn square (the axes keep one scale) left of the graph and above its edges, with
+the pixels those edges start from dotted. Edge widths and bias colours are relative to their
+own layer: the 784 input weights are far smaller than the hidden ones.
 
-Left out: streamlit (the page renders the figure and keeps the selection), animation, and any
-number the engine has not computed.
+Left out: streamlit (the page renders the figure and keeps the selection), animation (a
+static arrowhead needs no reduced-motion switch), and any number the engine has not computed.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,14 +47,18 @@ from explorer.inspector import DERIVATIVES, QUANTITIES, shown, unit_values
 
 HEIGHT = 540
 IMAGE_INPUT_OVER = 64  # inputs larger than this are drawn as an image, not as neurons
-# Hover points per layer, at most: its strongest edges. Each is an SVG marker in the browser;
-# 6 x 128 units means 82,000 of them, and painting took ~3 s a Step in plotly alone (~20 s in
-# the page). Where edges are that dense one cannot point at a single one anyway.
+# Hover points per layer, at most: its strongest edges. They are drawn as nothing (mode "none":
+# plotly still hovers them, without one SVG node each); where edges are denser than this one
+# cannot point at a single one anyway.
 HOVER_EDGES = 1000
-EDGE_BY = ("weight", "weight_der")
+PHASE = "phase"  # colour by what the phase just run computed
+COLOR_BY = (PHASE, *QUANTITIES)
+EDGE_BY = (PHASE, "weight", "weight_der")
 NODE_TRACE = "neurons"  # the trace whose customdata holds (layer, unit)
+ARROWS = 40  # arrowheads on the highlighted layer's strongest edges
 
 NOT_COMPUTED = "#dcdcdc"
+MUTED_EDGE = "rgba(190,190,190,0.35)"
 # Red negative, blue positive; made symmetric by cmin = -cmax. Given as its colours: plotly.js
 # has its own "RdBu", the other way round.
 COLORSCALE = get_colorscale("RdBu")
@@ -53,13 +66,15 @@ _POSITIVE = ("rgba(67,147,195,0.35)", "rgba(33,102,172,0.6)", "rgba(5,48,97,0.85
 _NEGATIVE = ("rgba(214,96,77,0.35)", "rgba(178,24,43,0.6)", "rgba(103,0,31,0.85)")
 _WIDTHS = (0.5, 1.3, 2.6)  # three magnitude tiers, see _tiers
 
-# Geometry in data units: neurons span y in [0, 1]; the columns span about 2 units in x, which
-# on a typical 900 px wide, 540 px high chart keeps x and y units roughly the same size.
-_WIDTH_UNITS = 2.0
-_IMAGE_SIZE = 0.6
+# Geometry in data units, one scale on both axes (the y axis is anchored to x), so the image is
+# square whatever the chart's width; neurons span y in [0, 1].
+_IMAGE_SIZE = 0.55
+_IMAGE_GAP = 0.22  # between the image's right edge and the first layer
 _Y_RANGE = (-0.17, 1.15)
-_Y_UNIT_PX = (HEIGHT - 20) / (_Y_RANGE[1] - _Y_RANGE[0])  # the plot's height over its range
-_X_UNIT_PX = 300.0  # one x unit on a 900 px wide chart, for sizes given in pixels
+_MARGIN_B = 80  # the colour bar lies below the graph
+# px per unit where the height binds
+_Y_UNIT_PX = (HEIGHT - 10 - _MARGIN_B) / (_Y_RANGE[1] - _Y_RANGE[0])
+_LABEL_ROOM = 0.3  # right of the output column: class names, prediction, target
 
 _LABELS = {
     "z": "z (total input)",
@@ -67,6 +82,76 @@ _LABELS = {
     "output_der": "∂L/∂a",
     "input_der": "δ = ∂L/∂z",
 }
+# What the edges show, by mode: its name on the colour bar and in the edge hover.
+_EDGE_LABELS = {
+    "weight": "w",
+    "weight_der": "∂L/∂w",
+    "flow": "w·a",
+    "delta_w": "Δw",
+}
+_EDGE_NOTES = {
+    "weight": "edges: weight w",
+    "weight_der": "edges: ∂L/∂w (batch)",
+    "flow": "edges: w·a, what flowed in",
+    "delta_w": "edges: Δw, this update",
+}
+
+
+@dataclass(frozen=True)
+class _View:
+    """What is drawn, per layer: the neuron quantity (None = muted) and the edge mode (None =
+    muted); ``arrow`` is the layer whose edges get arrowheads, pointing ``forward`` or not."""
+
+    nodes: tuple[str | None, ...]
+    edges: tuple[str | None, ...]
+    arrow: int | None = None
+    forward: bool = True
+
+    @property
+    def quantity(self) -> str | None:
+        """The one quantity the neurons show (the colour bar's), if any."""
+        shown = [q for q in self.nodes if q is not None]
+        return shown[-1] if shown else None
+
+    @property
+    def edge_mode(self) -> str | None:
+        modes = [m for m in self.edges if m is not None]
+        return modes[-1] if modes else None
+
+
+def phase_view(n_layers: int, phase: Phase | None) -> _View:
+    """What "follow the phase" shows after ``phase`` (None: nothing run yet in this batch)."""
+    layers = range(n_layers)
+    if phase is None:
+        return _View((None,) * n_layers, ("weight",) * n_layers)
+    if phase.kind == "forward":
+        assert phase.layer is not None
+        done = tuple(layer <= phase.layer for layer in layers)
+        return _View(
+            tuple("a" if d else None for d in done),
+            tuple("flow" if d else None for d in done),
+            arrow=phase.layer,
+        )
+    if phase.kind == "error":
+        return _View((None,) * (n_layers - 1) + ("output_der",), ("flow",) * n_layers)
+    if phase.kind == "backward":
+        assert phase.layer is not None
+        done = tuple(layer >= phase.layer for layer in layers)
+        return _View(
+            tuple("input_der" if d else None for d in done),
+            tuple("weight_der" if d else None for d in done),
+            arrow=phase.layer,
+            forward=False,
+        )
+    return _View(("input_der",) * n_layers, ("delta_w",) * n_layers)
+
+
+def _fixed_view(n_layers: int, color_by: str, edge_by: str, phase: Phase | None) -> _View:
+    """A fixed choice for neurons or edges (or both); the other may still follow the phase."""
+    follow = phase_view(n_layers, phase)
+    nodes = follow.nodes if color_by == PHASE else (color_by,) * n_layers
+    edges = follow.edges if edge_by == PHASE else (edge_by,) * n_layers
+    return _View(nodes, edges, follow.arrow, follow.forward)
 
 
 @dataclass(frozen=True)
@@ -79,25 +164,24 @@ class _Layout:
     image: tuple[int, int] | None  # (rows, cols) of an image input
 
     @property
-    def pixel(self) -> tuple[float, float]:
-        """Width and height of an image pixel in data units: square on a 900 px wide chart."""
+    def pixel(self) -> float:
+        """The side of an image pixel in data units."""
         assert self.image is not None
-        height = _IMAGE_SIZE / max(self.image)
-        return height * _Y_UNIT_PX / _X_UNIT_PX, height
+        return _IMAGE_SIZE / max(self.image)
 
     @property
     def half_width(self) -> float:
         """Half the width of the input column: the image's, or room for one neuron."""
-        return 0.12 if self.image is None else self.image[1] * self.pixel[0] / 2
+        return 0.12 if self.image is None else self.image[1] * self.pixel / 2
 
     def pixel_centres(self, pixels: Array) -> tuple[Array, Array]:
         """Data coordinates of flat pixel indices of the input image (row-major)."""
         assert self.image is not None
         rows, cols = self.image
-        w, h = self.pixel
+        w = self.pixel
         r, c = np.divmod(pixels, cols)
         x = self.column[0] - cols * w / 2 + (c + 0.5) * w
-        y = 0.5 + rows * h / 2 - (r + 0.5) * h
+        y = 0.5 + rows * w / 2 - (r + 0.5) * w
         return x.astype(np.float32), y.astype(np.float32)
 
 
@@ -112,43 +196,67 @@ def network_figure(
     phase: Phase | None = None,
     selected: tuple[int, int] | None = None,
     input_shape: tuple[int, int] | None = None,
+    class_names: Sequence[str] | None = None,
+    target: int | None = None,
 ) -> go.Figure:
-    """The network at ``state``: neurons coloured by ``color_by`` (z, a, output_der, input_der)
-    for row ``sample`` of the batch or the batch (mean of z and a, sum of the derivatives, whose
-    rows carry the loss's 1/B), edges by ``edge_by`` (weight or weight_der), ``phase``'s layer
-    highlighted and ``selected`` = (layer, unit) ringed. An input of more than 64 values is drawn
-    as an ``input_shape`` image (square if None) with its ``top_k`` strongest edges."""
-    if color_by not in QUANTITIES:
-        raise ValueError(f"color_by must be one of {', '.join(QUANTITIES)}, not {color_by!r}.")
+    """The network at ``state``: neurons coloured by ``color_by`` ("phase", or z, a, output_der,
+    input_der) for row ``sample`` of the batch or the batch (mean of z and a, sum of the
+    derivatives, whose rows carry the loss's 1/B), edges by ``edge_by`` ("phase", weight or
+    weight_der), ``phase``'s layer highlighted and ``selected`` = (layer, unit) ringed. An input
+    of more than 64 values is drawn as an ``input_shape`` image (square if None) with its
+    ``top_k`` strongest edges. Output units are labelled by ``class_names`` (one per unit);
+    ``target`` is the shown sample's class, ringed, with the predicted one, once computed."""
+    if color_by not in COLOR_BY:
+        raise ValueError(f"color_by must be one of {', '.join(COLOR_BY)}, not {color_by!r}.")
     if edge_by not in EDGE_BY:
         raise ValueError(f"edge_by must be one of {', '.join(EDGE_BY)}, not {edge_by!r}.")
     if sample is not None and not 0 <= sample < len(state.x):
         raise ValueError(f"Sample {sample} is not in this batch of {len(state.x)}.")
     if top_k < 0:
         raise ValueError(f"top_k must be >= 0, not {top_k}.")
+    n_out = spec.layers[-1].size
+    if class_names is not None and len(class_names) != n_out:
+        raise ValueError(f"{len(class_names)} class names for {n_out} output units.")
+    if target is not None and not 0 <= target < n_out:
+        raise ValueError(f"Target {target} is not an output unit of {n_out}.")
+    view = _fixed_view(len(spec.layers), color_by, edge_by, phase)
     lay = _layout(spec, input_shape)
-    traces: list[dict[str, Any]] = []
-    if lay.image is not None:
-        traces.append(_image_trace(state, sample, lay))
-    edges = _edges(spec, state, lay, edge_by, top_k)
-    biases = _biases(spec, state, edge_by)
+    edges = _edges(spec, state, lay, view, sample, top_k)
+    biases = _biases(spec, state, view)
     scale = _layer_scales(edges, biases)
-    traces += _edge_traces(edges)
-    traces += _edge_hover_traces(spec, edges, lay, edge_by)
+    traces: list[dict[str, Any]] = _edge_traces(edges)
+    if lay.image is not None:
+        # Above its edges, so the image stays clear; they leave it from their pixels.
+        traces.append(_image_trace(state, sample, lay))
+        if edges.modes[0] is not None:
+            traces.append(_source_trace(edges))
+    traces += _arrow_traces(edges, view)
+    traces += _edge_hover_traces(spec, edges, lay, view)
     traces.append(_bias_trace(lay, biases, scale))
-    traces.append(_node_trace(spec, state, lay, color_by, sample))
+    traces.append(_node_trace(spec, state, lay, view, sample))
+    traces += _output_marks(spec, state, lay, sample, target)
     if selected is not None:
         traces.append(_selected_trace(spec, lay, selected))
     shapes, notes = _decorations(spec, lay, phase)
+    if lay.image is not None:
+        shapes.append(_image_frame(lay))
+    notes += _output_labels(spec, state, lay, sample, class_names)
     layout = {
         "height": HEIGHT,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "margin": {"l": 10, "r": 10, "t": 10, "b": _MARGIN_B},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "showlegend": False,
         "hovermode": "closest",
         "xaxis": {"visible": False, "range": _x_range(lay)},
-        "yaxis": {"visible": False, "range": list(_Y_RANGE)},
+        # One scale on both axes (the image stays square); plotly widens whichever range the
+        # chart's shape needs, so nothing is cut off.
+        "yaxis": {
+            "visible": False,
+            "range": list(_Y_RANGE),
+            "scaleanchor": "x",
+            "scaleratio": 1,
+        },
         "shapes": shapes,
         "annotations": notes,
         # Zoom and pan survive reruns until the architecture changes.
@@ -184,8 +292,13 @@ def neuron_at(fig: go.Figure, points: list[dict[str, Any]]) -> tuple[int, int] |
 def _layout(spec: NetworkSpec, input_shape: tuple[int, int] | None) -> _Layout:
     n_layers = len(spec.layers)
     image = _image_shape(spec.input_size, input_shape)
-    dx = _WIDTH_UNITS / n_layers
-    column = tuple(c * dx for c in range(n_layers + 1))
+    # About as wide as the graph's column is high: the axes share one scale.
+    dx = float(np.clip(1.0 / n_layers, 0.25, 0.4))
+    if image is None:
+        column = tuple(c * dx for c in range(n_layers + 1))
+    else:
+        first = _IMAGE_SIZE + _IMAGE_GAP
+        column = (_IMAGE_SIZE / 2, *(first + c * dx for c in range(n_layers)))
     sizes = spec.sizes if image is None else (0, *spec.sizes[1:])
     most = max(sizes)
     gap = 1.0 / (most - 1) if most > 1 else 0.0
@@ -209,7 +322,7 @@ def _image_shape(n_in: int, shape: tuple[int, int] | None) -> tuple[int, int] | 
 
 
 def _x_range(lay: _Layout) -> list[float]:
-    return [lay.column[0] - lay.half_width - 0.1, lay.column[-1] + 0.25]
+    return [lay.column[0] - lay.half_width - 0.06, lay.column[-1] + _LABEL_ROOM]
 
 
 def _node_xy(lay: _Layout, layer: int) -> tuple[Array, Array]:
@@ -220,6 +333,11 @@ def _node_xy(lay: _Layout, layer: int) -> tuple[Array, Array]:
 def _drawn_layers(spec: NetworkSpec, lay: _Layout) -> range:
     """Layers drawn as neurons: the input too, unless it is an image."""
     return range(-1 if lay.image is None else 0, len(spec.layers))
+
+
+def _px(px: float) -> float:
+    """A length given in pixels, in data units (one scale on both axes)."""
+    return px / _Y_UNIT_PX
 
 
 # -- neurons ----------------------------------------------------------------------------------
@@ -233,26 +351,43 @@ def _fmt(v: float) -> str:
     return f"{v:.4g}"
 
 
+def _node_quantity(view: _View, layer: int) -> str | None:
+    """What ``layer``'s neurons show; the input shows x while the neurons show z or a (or
+    nothing has been computed yet), and is muted beside a derivative, which it has none of."""
+    if layer >= 0:
+        return view.nodes[layer]
+    return "a" if view.quantity in (None, "z", "a") else None
+
+
 def _node_trace(
-    spec: NetworkSpec, state: StepState, lay: _Layout, color_by: str, sample: int | None
+    spec: NetworkSpec, state: StepState, lay: _Layout, view: _View, sample: int | None
 ) -> dict[str, Any]:
     xs, ys, ids, texts = [], [], [], []
     colors: list[float | str] = []  # numbers take the colour scale, strings are used as is
+    outline: list[str] = []
     for layer in _drawn_layers(spec, lay):
         x, y = _node_xy(lay, layer)
         xs.append(x)
         ys.append(y)
         ids.append(np.column_stack([np.full(len(x), layer), np.arange(len(x))]))
         values = {q: _shown_or_none(spec, state, layer, q, sample) for q in QUANTITIES}
-        col = values[color_by]
+        quantity = _node_quantity(view, layer)
+        col = None if quantity is None else values[quantity]
         if col is None:
             colors += [NOT_COMPUTED] * len(x)
+            outline += ["#b0b0b0"] * len(x)
         else:
             # 4 significant digits are plenty for a colour and keep the JSON small.
             colors += [float(_fmt(v)) for v in col]
-        texts += _node_hover(spec, state, layer, values, color_by)
+            outline += ["#555"] * len(x)
+        why = None if col is not None else "muted: not computed yet" if quantity else "muted"
+        texts += _node_hover(spec, state, layer, values, why)
     cmax = _vmax(np.array([c for c in colors if isinstance(c, float)]))
-    which = f"sample {sample}" if sample is not None else _batch_word(color_by)
+    quantity = view.quantity or "a"
+    which = f"sample {sample}" if sample is not None else _batch_word(quantity)
+    title = f"{_LABELS[quantity]}<br>{which}"
+    if view.edge_mode is not None:
+        title += f"<br>{_EDGE_NOTES[view.edge_mode]}"
     return {
         "type": "scatter",
         "name": NODE_TRACE,
@@ -268,12 +403,17 @@ def _node_trace(
             "colorscale": COLORSCALE,
             "cmin": -cmax,
             "cmax": cmax,
-            "line": {"width": 1, "color": "#555"},
+            "line": {"width": 1, "color": outline},
             "showscale": True,
+            # Below the graph, not beside it: the graph gets the chart's whole width.
             "colorbar": {
-                "title": {"text": f"{_LABELS[color_by]}<br>{which}", "side": "right"},
-                "thickness": 12,
-                "len": 0.75,
+                "title": {"text": title.replace("<br>", " · ", 1), "side": "top"},
+                "orientation": "h",
+                "x": 0.5,
+                "y": 0,
+                "yanchor": "top",
+                "thickness": 10,
+                "len": 0.6,
             },
         },
     }
@@ -295,12 +435,14 @@ def _node_hover(
     state: StepState,
     layer: int,
     values: dict[str, Array | None],
-    color_by: str,
+    why_muted: str | None,
 ) -> list[str]:
     n_layers = len(spec.layers)
     if layer == -1:
         head = "input"
         bias = grad_b = None
+        if why_muted == "muted: not computed yet":
+            why_muted = "the engine computes no dL/dx"
     else:
         name = "output" if layer == n_layers - 1 else f"layer {layer + 1}"
         head = f"{name} ({spec.layers[layer].activation})"
@@ -313,8 +455,6 @@ def _node_hover(
         (("dL/da", values["output_der"]), ("delta = dL/dz", values["input_der"])),
         (("b", bias), ("dL/db", grad_b)),
     ]
-    missing = values[color_by] is None
-    why_missing = "the engine computes no dL/dx" if layer == -1 else "not computed yet"
     texts = []
     for unit in range(spec.sizes[layer + 1]):
         lines = [f"<b>{head}, unit {unit}</b>"]
@@ -322,8 +462,8 @@ def _node_hover(
             known = [f"{name} = {_fmt(float(v[unit]))}" for name, v in pair if v is not None]
             if known:
                 lines.append(", ".join(known))
-        if missing:
-            lines.append(f"<i>colour: {why_missing}</i>")
+        if why_muted:
+            lines.append(f"<i>colour: {why_muted}</i>")
         texts.append("<br>".join(lines))
     return texts
 
@@ -351,14 +491,89 @@ def _selected_trace(spec: NetworkSpec, lay: _Layout, selected: tuple[int, int]) 
     }
 
 
+# -- the output: class names, prediction, target ----------------------------------------------
+def _predicted(spec: NetworkSpec, state: StepState, sample: int | None) -> int | None:
+    """The shown sample's predicted class, once forward has reached the output."""
+    if sample is None or len(state.a) < len(spec.layers) or spec.layers[-1].size < 2:
+        return None
+    return int(np.argmax(state.a[-1][sample]))
+
+
+def _output_marks(
+    spec: NetworkSpec, state: StepState, lay: _Layout, sample: int | None, target: int | None
+) -> list[dict[str, Any]]:
+    """A green ring round the shown sample's target unit."""
+    if sample is None or target is None:
+        return []
+    xs, ys = _node_xy(lay, len(spec.layers) - 1)
+    return [
+        {
+            "type": "scatter",
+            "name": "target",
+            "mode": "markers",
+            "x": xs[target : target + 1],
+            "y": ys[target : target + 1],
+            "hoverinfo": "skip",
+            "marker": {
+                "symbol": "circle-open",
+                "size": lay.node_px + 8,
+                "color": "#2e7d32",
+                "line": {"width": 3},
+            },
+        }
+    ]
+
+
+def _output_labels(
+    spec: NetworkSpec,
+    state: StepState,
+    lay: _Layout,
+    sample: int | None,
+    class_names: Sequence[str] | None,
+) -> list[dict[str, Any]]:
+    """Each output unit's class name right of it; the prediction and the target said in words."""
+    if class_names is None:
+        return []
+    last = len(spec.layers) - 1
+    xs, ys = _node_xy(lay, last)
+    x = float(xs[0]) + _px(lay.node_px / 2 + 4)
+    predicted = _predicted(spec, state, sample)
+    target = None
+    if sample is not None and len(state.target):
+        row = state.target[sample]
+        target = int(np.argmax(row)) if np.ndim(row) else int(row)
+    notes = []
+    for unit, name in enumerate(class_names):
+        text, color = str(name), "#333"
+        if unit == predicted:
+            text = f"<b>{name}</b> ◂ predicted"
+        if unit == target:
+            text += " ✓ target" if unit == predicted else " ◂ target"
+            color = "#2e7d32"
+        note = _note(x, float(ys[unit]), text, color)
+        note["xanchor"] = "left"
+        notes.append(note)
+    return notes
+
+
 # -- biases -----------------------------------------------------------------------------------
-def _biases(spec: NetworkSpec, state: StepState, edge_by: str) -> list[Array | None]:
-    """Per layer, the bias (or its gradient, following ``edge_by``); None before it is known."""
-    if edge_by == "weight":
-        return list(state.params.biases)
+def _biases(spec: NetworkSpec, state: StepState, view: _View) -> list[Array | None]:
+    """Per layer, what its edges show for the bias (b for w and w·a, dL/db, Δb); None where
+    that is not known or the layer is muted."""
     n_layers = len(spec.layers)
-    grads = (state.layer_gradients(layer, n_layers) for layer in range(n_layers))
-    return [g.bias_der if g is not None else None for g in grads]
+    out: list[Array | None] = []
+    for layer, mode in enumerate(view.edges):
+        if mode in ("weight", "flow"):
+            known = mode == "weight" or layer < len(state.a)
+            out.append(state.params.biases[layer] if known else None)
+        elif mode == "weight_der":
+            g = state.layer_gradients(layer, n_layers)
+            out.append(g.bias_der if g is not None else None)
+        elif mode == "delta_w" and state.prev_params is not None:
+            out.append(state.params.biases[layer] - state.prev_params.biases[layer])
+        else:
+            out.append(None)
+    return out
 
 
 def _bias_trace(lay: _Layout, biases: list[Array | None], scale: Array) -> dict[str, Any]:
@@ -366,7 +581,7 @@ def _bias_trace(lay: _Layout, biases: list[Array | None], scale: Array) -> dict[
     it takes its layer's edge scale; its exact value is in the neuron's hover."""
     xs, ys = [], []
     colors: list[float | str] = []
-    offset = (lay.node_px / 2 + 5) / _X_UNIT_PX
+    offset = _px(lay.node_px / 2 + 5)
     for layer, values in enumerate(biases):
         x, y = _node_xy(lay, layer)
         xs.append(x - offset)
@@ -397,8 +612,10 @@ def _bias_trace(lay: _Layout, biases: list[Array | None], scale: Array) -> dict[
 # -- edges ------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Edges:
-    """Every drawn edge, flat over the layers: ends, value, whether the value is computed."""
+    """Every drawn edge, flat over the layers: ends, value, whether the value is computed, and
+    per layer what the value is (``modes``, None where muted)."""
 
+    modes: tuple[str | None, ...]
     x0: Array
     y0: Array
     x1: Array
@@ -406,18 +623,40 @@ class _Edges:
     layer: Array
     source: Array
     target: Array
-    values: Array  # edge_by's value, or the weight where the gradient is not computed yet
+    values: Array  # the mode's value, or the weight where it is not computed yet
     known: Array
 
 
-def _edges(spec: NetworkSpec, state: StepState, lay: _Layout, edge_by: str, top_k: int) -> _Edges:
+def _edge_values(
+    state: StepState, layer: int, mode: str | None, sample: int | None, n_layers: int
+) -> tuple[Array, bool]:
+    """``layer``'s edge values in ``mode`` (fan_in, fan_out), and whether they are known; the
+    weights stand in where they are not. w·a is each input's share of z: the weight times its
+    source's activation (the sample's, or the batch mean, whose shares add up to mean z)."""
+    w = state.params.weights[layer]
+    if mode == "weight":
+        return w, True
+    if mode == "weight_der":
+        g = state.layer_gradients(layer, n_layers)
+        return (g.weight_der, True) if g is not None else (w, False)
+    if mode == "flow" and layer < len(state.a):
+        source = state.x if layer == 0 else state.a[layer - 1]
+        return w * shown(source, "a", sample)[:, None], True
+    if mode == "delta_w" and state.prev_params is not None:
+        return w - state.prev_params.weights[layer], True
+    return w, False
+
+
+def _edges(
+    spec: NetworkSpec, state: StepState, lay: _Layout, view: _View, sample: int | None, top_k: int
+) -> _Edges:
     n_layers = len(spec.layers)
     parts: list[tuple[Array, ...]] = []
+    modes: list[str | None] = []
     for layer in range(n_layers):
         w = state.params.weights[layer]
-        g = state.layer_gradients(layer, n_layers)
-        known = edge_by == "weight" or g is not None
-        values = g.weight_der if edge_by == "weight_der" and g is not None else w
+        values, known = _edge_values(state, layer, view.edges[layer], sample, n_layers)
+        modes.append(view.edges[layer] if known else None)
         if layer == 0 and lay.image is not None:
             flat = _strongest(values, top_k)
             src, dst = np.divmod(flat, w.shape[1])
@@ -430,7 +669,7 @@ def _edges(spec: NetworkSpec, state: StepState, lay: _Layout, edge_by: str, top_
         layer_of = np.full(len(src), layer)
         known_of = np.full(len(src), known)
         parts.append((x0, y0, x1[dst], y1[dst], layer_of, src, dst, values[src, dst], known_of))
-    return _Edges(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    return _Edges(tuple(modes), *(np.concatenate(column) for column in zip(*parts, strict=True)))
 
 
 def _strongest(values: Array, k: int) -> Array:
@@ -538,11 +777,14 @@ def _edge_traces(e: _Edges) -> list[dict[str, Any]]:
     return traces
 
 
+_HOVER_LABELS = {"weight": "w", "weight_der": "dL/dw", "flow": "w·a", "delta_w": "Δw"}
+
+
 def _edge_hover_traces(
-    spec: NetworkSpec, e: _Edges, lay: _Layout, edge_by: str
+    spec: NetworkSpec, e: _Edges, lay: _Layout, view: _View
 ) -> list[dict[str, Any]]:
-    """One invisible marker trace per layer with a point on each drawn edge and its number:
-    every edge, or the ``HOVER_EDGES`` strongest of a layer that has more.
+    """One marker trace per layer, drawn as nothing, with a point on each drawn edge and its
+    number: every edge, or the ``HOVER_EDGES`` strongest of a layer that has more.
 
     Not at the midpoints: between two equally spaced columns the edges i->j with the same i + j
     share one, and only one of them could be hovered. A point at the fraction 0.3 .. 0.7 of the
@@ -557,14 +799,22 @@ def _edge_hover_traces(
         source = "input pixel" if lay.image is not None else "input"
         source = source if layer == 0 else f"layer {layer} unit"
         into = "output" if layer == len(spec.layers) - 1 else f"layer {layer + 1}"
-        known = bool(e.known[idx].all())
-        label = "dL/dw" if edge_by == "weight_der" and known else "w"
-        note = "" if known else " (dL/dw not computed yet)"
+        mode = e.modes[layer]
+        label = _HOVER_LABELS[mode] if mode is not None else "w"
+        wanted = view.edges[layer]
+        note = ""
+        if mode is None and wanted == "weight_der":
+            note = " (dL/dw not computed yet)"
+        elif mode is None:
+            note = " (muted: not this phase's)"
         traces.append(
             {
                 "type": "scatter",
                 "name": f"edge numbers {layer}",
-                "mode": "markers",
+                # Drawn as nothing: plotly still hovers the points, and no SVG node is made for
+                # each (hundreds of them were most of a repaint).
+                "mode": "none",
+                "hoveron": "points",
                 "x": (e.x0[idx] + t * (e.x1[idx] - e.x0[idx])).astype(np.float32),
                 "y": (e.y0[idx] + t * (e.y1[idx] - e.y0[idx])).astype(np.float32),
                 "customdata": _compact(
@@ -572,10 +822,41 @@ def _edge_hover_traces(
                 ),
                 "hovertemplate": f"{source} %{{customdata[0]}} → {into} unit %{{customdata[1]}}"
                 f"<br>{label} = %{{customdata[2]:.4g}}{note}<extra></extra>",
-                "marker": {"size": 6, "color": "rgba(0,0,0,0)"},
             }
         )
     return traces
+
+
+def _arrow_traces(e: _Edges, view: _View) -> list[dict[str, Any]]:
+    """Arrowheads on the ``ARROWS`` strongest edges of the highlighted layer, near their far
+    end as the numbers go: towards the layer in forward, back towards its inputs in backward."""
+    layer = view.arrow
+    if layer is None or e.modes[layer] is None:
+        return []
+    idx = np.flatnonzero(e.layer == layer)
+    idx = idx[_strongest(e.values[idx], ARROWS)]
+    dx, dy = e.x1[idx] - e.x0[idx], e.y1[idx] - e.y0[idx]
+    t = 0.75 if view.forward else 0.25
+    sign = 1.0 if view.forward else -1.0
+    # marker.angle turns clockwise from "up"; the axes share one scale, so data directions hold.
+    angle = np.degrees(np.arctan2(sign * dx, sign * dy))
+    return [
+        {
+            "type": "scatter",
+            "name": "arrows",
+            "mode": "markers",
+            "x": (e.x0[idx] + t * dx).astype(np.float32),
+            "y": (e.y0[idx] + t * dy).astype(np.float32),
+            "hoverinfo": "skip",
+            "marker": {
+                "symbol": "triangle-up",
+                "size": 8,
+                "angle": np.round(angle, 1).astype(np.float32),
+                "color": "#8a6d00",
+                "line": {"width": 0},
+            },
+        }
+    ]
 
 
 # -- image input ------------------------------------------------------------------------------
@@ -583,7 +864,7 @@ def _image_trace(state: StepState, sample: int | None, lay: _Layout) -> dict[str
     assert lay.image is not None
     rows, cols = lay.image
     image = shown(state.x, "a", sample).reshape(rows, cols)
-    w, h = lay.pixel
+    w = lay.pixel
     # Heatmap rows go upwards; flip so row 0 of the image is at the top.
     return {
         "type": "heatmap",
@@ -591,11 +872,45 @@ def _image_trace(state: StepState, sample: int | None, lay: _Layout) -> dict[str
         "z": _compact(image[::-1]),
         "x0": lay.column[0] - cols * w / 2 + w / 2,
         "dx": w,
-        "y0": 0.5 - rows * h / 2 + h / 2,
-        "dy": h,
+        "y0": 0.5 - rows * w / 2 + w / 2,
+        "dy": w,
         "colorscale": [[0.0, "white"], [1.0, "black"]],
         "showscale": False,
         "hovertemplate": "input pixel: x = %{z:.3g}<extra></extra>",
+    }
+
+
+def _image_frame(lay: _Layout) -> dict[str, Any]:
+    """A thin line round the image: its white margin would not show where it ends."""
+    assert lay.image is not None
+    rows, cols = lay.image
+    w = lay.pixel
+    x0, y0 = lay.column[0] - cols * w / 2, 0.5 - rows * w / 2
+    return {
+        "type": "rect",
+        "name": "image frame",
+        "xref": "x",
+        "yref": "y",
+        "x0": x0,
+        "x1": x0 + cols * w,
+        "y0": y0,
+        "y1": y0 + rows * w,
+        "line": {"width": 1, "color": "#999"},
+    }
+
+
+def _source_trace(e: _Edges) -> dict[str, Any]:
+    """A dot on each pixel an edge leaves from: the image lies over its edges."""
+    first = e.layer == 0
+    _, at = np.unique(e.source[first], return_index=True)
+    return {
+        "type": "scatter",
+        "name": "edge sources",
+        "mode": "markers",
+        "x": e.x0[first][at],
+        "y": e.y0[first][at],
+        "hoverinfo": "skip",
+        "marker": {"size": 3, "color": "rgba(255,152,0,0.85)", "line": {"width": 0}},
     }
 
 
@@ -603,7 +918,8 @@ def _image_trace(state: StepState, sample: int | None, lay: _Layout) -> dict[str
 def _decorations(
     spec: NetworkSpec, lay: _Layout, phase: Phase | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Layer labels above the columns; for ``phase`` a shaded band and its name below."""
+    """Layer labels above the columns; for ``phase`` a shaded band and its name below, with an
+    arrow the way it goes."""
     n_layers = len(spec.layers)
     top = _Y_RANGE[1] - 0.04
     notes = []
@@ -636,7 +952,8 @@ def _decorations(
         "fillcolor": "rgba(255,193,7,0.18)",
         "line": {"width": 0},
     }
-    notes.append(_note((x0 + x1) / 2, _Y_RANGE[0] + 0.04, f"<b>{phase}</b>", "#8a6d00"))
+    name = {"forward": f"{phase} →", "backward": f"← {phase}"}.get(phase.kind, str(phase))
+    notes.append(_note((x0 + x1) / 2, _Y_RANGE[0] + 0.04, f"<b>{name}</b>", "#8a6d00"))
     return [band], notes
 
 

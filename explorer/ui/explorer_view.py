@@ -2,9 +2,11 @@
 the live loss and accuracy, and the gradient check.
 
 Buttons act through ``on_click`` callbacks, which run before the script, so the page drawn
-after a click already shows the new state. Play is a fragment that reruns on a timer and takes
-the steps due at PLAY_RATE a second (however long a rerun takes, see PlayClock); it stops by
-itself when the numbers overflow.
+after a click already shows the new state. The graph's colours follow the phase unless a fixed
+quantity is chosen; it is drawn by ``graph_view``, which also binds the keys (a presentation
+clicker's PageDown/PageUp, arrows, Space, Enter, ?) to these buttons. Play is a fragment that
+reruns on a timer and takes the steps due at PLAY_RATE a second (however long a rerun takes,
+see PlayClock); it stops by itself when the numbers overflow.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import numpy as np
 import streamlit as st
 
 from explorer.engine import Stepper, gradient_check, predict_classes
-from explorer.figures import curves_figure, network_figure, neuron_at
-from explorer.figures.network import HOVER_EDGES, hover_limited
-from explorer.inspector import QUANTITIES, inspect_neuron
+from explorer.figures import curves_figure, network_figure
+from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hover_limited
+from explorer.inspector import inspect_neuron
 from explorer.ui.draw_view import draw_digit_panel
 from explorer.ui.edit_view import edit_panel
 from explorer.ui.files_view import files_panel
+from explorer.ui.graph_view import network_chart, pick_of, picked
 from explorer.ui.page import write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
 from explorer.ui.session import PlayClock, Run, act
@@ -31,12 +34,19 @@ PLAY_INTERVAL = 0.25  # seconds between play ticks
 PLAY_RATE = 5.0  # steps a second while playing
 PLAY_MOST_PER_TICK = 4
 QUANTITY_LABELS = {
+    PHASE: "follow the phase",
     "a": "activation a",
     "z": "total input z",
     "output_der": "dL/da",
     "input_der": "δ = dL/dz",
 }
-EDGE_LABELS = {"weight": "weight w", "weight_der": "gradient dL/dw"}
+EDGE_LABELS = {
+    PHASE: "follow the phase",
+    "weight": "weight w",
+    "weight_der": "gradient dL/dw",
+}
+KEYS_HELP = "Keys: → or Page Down next phase, ← or Page Up back, Space play, Enter step, ? help."
+GRAPH_KEY = "graph"
 # Wide equations and tables scroll sideways instead of being cut off at the column's edge,
 # where a clipped "= 0.09102" would read as "= 0" (presenter mode's larger type most of all).
 _SCROLL_WIDE = (
@@ -89,14 +99,10 @@ def _play_tick(run: Run, clock: PlayClock) -> None:
             break
 
 
-def _select(run: Run, fig_key: str) -> None:
-    event: Any = st.session_state.get(fig_key)
-    points = (event or {}).get("selection", {}).get("points", [])
-    figure = st.session_state.get("graph_figure")
-    if points and figure is not None:
-        picked = neuron_at(figure, points)
-        if picked is not None:
-            run.selected = picked
+def _select(run: Run) -> None:
+    neuron = picked(pick_of(GRAPH_KEY), run.spec.sizes)
+    if neuron is not None:
+        run.selected = neuron
 
 
 def _check_gradients(run: Run) -> None:
@@ -185,10 +191,10 @@ def view_options(run: Run) -> tuple[str, str, int | None, int]:
     s = run.stepper.state
     left, mid, right, far = st.columns([1.2, 1, 1.4, 1])
     color_by = left.selectbox(
-        "Colour neurons by", QUANTITIES, format_func=QUANTITY_LABELS.__getitem__, key="w_color"
+        "Colour neurons by", COLOR_BY, format_func=QUANTITY_LABELS.__getitem__, key="w_color"
     )
     edge_by = mid.selectbox(
-        "Colour edges by", tuple(EDGE_LABELS), format_func=EDGE_LABELS.__getitem__, key="w_edges"
+        "Colour edges by", EDGE_BY, format_func=EDGE_LABELS.__getitem__, key="w_edges"
     )
     n = len(s.batch_index)
     labels = run.dataset.y_train[s.batch_index]
@@ -211,6 +217,12 @@ def view_options(run: Run) -> tuple[str, str, int | None, int]:
 
 def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int) -> None:
     shape = run.dataset.input_shape
+    # Output units are labelled, and the sample's target ringed, where each unit is a class.
+    names = run.dataset.class_names
+    labelled = bool(names) and len(names) == run.spec.layers[-1].size
+    target = None
+    if labelled and sample is not None:
+        target = int(run.dataset.y_train[run.stepper.state.batch_index[sample]])
     fig = network_figure(
         run.spec,
         run.stepper.state,
@@ -221,21 +233,19 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
         phase=run.stepper.last_phase,
         selected=run.selected,
         input_shape=(shape[0], shape[1]) if len(shape) == 2 else None,
+        class_names=names if labelled else None,
+        target=target,
     )
     if presenting():
         fig.update_layout(height=GRAPH_HEIGHT)
-    st.session_state.graph_figure = fig
-    st.plotly_chart(
-        fig,
-        key="graph",
-        on_select=lambda: _select(run, "graph"),
-        selection_mode="points",
-        config={"displayModeBar": False},
-    )
+    network_chart(fig, key=GRAPH_KEY, on_pick=lambda: _select(run))
     edges = "edges"
     if hover_limited(run.spec, top_k):
         edges = f"the {HOVER_EDGES:,} strongest edges of each layer"
-    st.caption(f"Click a neuron to inspect it. Hover over neurons and {edges} for exact numbers.")
+    st.caption(
+        f"Click a neuron to inspect it. Hover over neurons and {edges} for exact numbers. "
+        + KEYS_HELP
+    )
 
 
 def inspector(run: Run, sample: int | None) -> None:
@@ -358,7 +368,8 @@ def explorer_page(run: Run) -> None:
             st.error(run.failure)
         st.caption(status(run))
         shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
-        left, right = st.columns([1.5, 1.2])
+        # The graph takes most of the width; the inspector's column is narrower until a click.
+        left, right = st.columns([2.4, 1] if run.selected is None else [1.7, 1.1])
         with left:
             plane_tab(run, lambda: graph(run, color_by, edge_by, shown, top_k))
             draw_digit_panel(run)

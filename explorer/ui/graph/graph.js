@@ -1,0 +1,111 @@
+// The Explorer's network graph: one plotly chart kept across reruns. Each rerun sends the
+// whole figure as JSON (data.figure); Plotly.react diffs it into the chart that is already
+// there, instead of the remount and fresh plot that st.plotly_chart does whenever its figure
+// changes. A click on a neuron goes to Python as the trigger "pick": [layer, unit].
+//
+// It also binds the Explorer's keys (a presentation clicker sends PageDown/PageUp): Right or
+// PageDown = Next phase, Left or PageUp = Back, Space = Play/Pause, Enter = Complete step,
+// ? = the list of keys. They click the page's own buttons by their label, and do nothing while
+// a text or number field has focus.
+const KEYS = {
+  ArrowRight: "Next phase",
+  PageDown: "Next phase",
+  ArrowLeft: "Back",
+  PageUp: "Back",
+  Enter: "Complete step",
+  " ": "Play",
+};
+const HELP = [
+  ["→ or Page Down", "Next phase"],
+  ["← or Page Up", "Back"],
+  ["Space", "Play / Pause"],
+  ["Enter", "Complete step"],
+  ["?", "show or hide these keys"],
+];
+
+function loadPlotly(src) {
+  window.__explorerPlotly ??= new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`plotly.js did not load from ${src}`));
+    document.head.appendChild(script);
+  });
+  return window.__explorerPlotly;
+}
+
+function typing(target) {
+  const tag = target?.tagName;
+  if (tag === "TEXTAREA" || tag === "SELECT" || target?.isContentEditable) return true;
+  return tag === "INPUT" && !["checkbox", "radio", "button", "range"].includes(target.type);
+}
+
+function press(label) {
+  if (label === "Play") {
+    // The switch's input is styled away: its label takes the click, as a mouse would.
+    const play = [...document.querySelectorAll("label")].find(
+      (l) => l.innerText.trim() === "Play" && l.querySelector("input"),
+    );
+    play?.click();
+    return;
+  }
+  const button = [...document.querySelectorAll("button")].find(
+    (b) => b.innerText.trim().endsWith(label) && !b.disabled,
+  );
+  button?.click();
+}
+
+function toggleHelp() {
+  let help = document.getElementById("explorer-keys");
+  if (help) {
+    help.remove();
+    return;
+  }
+  help = document.createElement("div");
+  help.id = "explorer-keys";
+  help.setAttribute("role", "dialog");
+  help.setAttribute("aria-label", "Keyboard shortcuts");
+  help.innerHTML =
+    "<b>Keys</b><table>" +
+    HELP.map(([k, what]) => `<tr><td>${k}</td><td>${what}</td></tr>`).join("") +
+    "</table><small>Esc or ? closes. Keys do nothing while a text field has focus.</small>";
+  document.body.appendChild(help);
+}
+
+function onKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+  if (event.key === "?") {
+    toggleHelp();
+  } else if (event.key === "Escape") {
+    document.getElementById("explorer-keys")?.remove();
+    return;
+  } else if (event.key in KEYS) {
+    if (!event.repeat) press(KEYS[event.key]);
+  } else {
+    return;
+  }
+  // Space and Enter would also press whatever button has focus, and Space scroll the page.
+  event.preventDefault();
+}
+
+export default function (component) {
+  const { data, parentElement, setTriggerValue } = component;
+  const chart = parentElement.querySelector(".explorer-graph");
+  const figure = JSON.parse(data.figure);
+  loadPlotly(data.plotly).then(() => {
+    window.Plotly.react(chart, figure.data, figure.layout, {
+      displayModeBar: false,
+      responsive: true,
+    });
+    if (!chart.picking) {
+      chart.picking = true;
+      chart.on("plotly_click", (event) => {
+        const point = event.points.find((p) => p.data.name === "neurons");
+        if (point) setTriggerValue("pick", [...point.customdata].map(Number));
+      });
+    }
+  });
+  const listening = new AbortController();
+  document.addEventListener("keydown", onKey, { signal: listening.signal });
+  return () => listening.abort();
+}
