@@ -240,7 +240,7 @@ def network_figure(
     shapes, notes = _decorations(spec, lay, phase)
     if lay.image is not None:
         shapes.append(_image_frame(lay))
-    notes += _output_labels(spec, state, lay, sample, class_names)
+    notes += _output_labels(spec, state, lay, sample, class_names, target)
     layout = {
         "height": HEIGHT,
         "margin": {"l": 10, "r": 10, "t": 10, "b": _MARGIN_B},
@@ -530,6 +530,7 @@ def _output_labels(
     lay: _Layout,
     sample: int | None,
     class_names: Sequence[str] | None,
+    target: int | None,
 ) -> list[dict[str, Any]]:
     """Each output unit's class name right of it; the prediction and the target said in words."""
     if class_names is None:
@@ -538,10 +539,7 @@ def _output_labels(
     xs, ys = _node_xy(lay, last)
     x = float(xs[0]) + _px(lay.node_px / 2 + 4)
     predicted = _predicted(spec, state, sample)
-    target = None
-    if sample is not None and len(state.target):
-        row = state.target[sample]
-        target = int(np.argmax(row)) if np.ndim(row) else int(row)
+    target = target if sample is not None else None
     notes = []
     for unit, name in enumerate(class_names):
         text, color = str(name), "#333"
