@@ -20,9 +20,10 @@ edge, each bucket drawn as a few long walks (about one point per edge); line tra
 at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
 a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number. An input of
 more than 64 values is drawn as its image with only the ``top_k`` strongest edges into the
-first layer, drawn square (the axes keep one scale) left of the graph and above its edges, with
-the pixels those edges start from dotted. Edge widths and bias colours are relative to their
-own layer: the 784 input weights are far smaller than the hidden ones.
+first layer, drawn square (the axes keep one scale) left of the graph, with the pixels those
+edges start from dotted. plotly draws a heatmap below every line trace whatever their order,
+so the edges cross the image on their way out. Edge widths and bias colours are relative to
+their own layer: the 784 input weights are far smaller than the hidden ones.
 
 Left out: streamlit (the page renders the figure and keeps the selection), animation (a
 static arrowhead needs no reduced-motion switch), and any number the engine has not computed.
@@ -226,7 +227,6 @@ def network_figure(
     scale = _layer_scales(edges, biases)
     traces: list[dict[str, Any]] = _edge_traces(edges)
     if lay.image is not None:
-        # Above its edges, so the image stays clear; they leave it from their pixels.
         traces.append(_image_trace(state, sample, lay))
         if edges.modes[0] is not None:
             traces.append(_source_trace(edges))
@@ -898,7 +898,7 @@ def _image_frame(lay: _Layout) -> dict[str, Any]:
 
 
 def _source_trace(e: _Edges) -> dict[str, Any]:
-    """A dot on each pixel an edge leaves from: the image lies over its edges."""
+    """A dot on each pixel an edge leaves from, drawn over the image."""
     first = e.layer == 0
     _, at = np.unique(e.source[first], return_index=True)
     return {

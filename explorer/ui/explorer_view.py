@@ -31,7 +31,7 @@ from explorer.ui.session import PlayClock, Run, act
 from explorer.ui.training_view import plane_tab
 
 PLAY_INTERVAL = 0.25  # seconds between play ticks
-PLAY_RATE = 5.0  # steps a second while playing
+PLAY_RATE = 10.0  # steps a second while playing
 PLAY_MOST_PER_TICK = 4
 QUANTITY_LABELS = {
     PHASE: "follow the phase",

@@ -42,11 +42,8 @@ function typing(target) {
 
 function press(label) {
   if (label === "Play") {
-    // The switch's input is styled away: its label takes the click, as a mouse would.
-    const play = [...document.querySelectorAll("label")].find(
-      (l) => l.innerText.trim() === "Play" && l.querySelector("input"),
-    );
-    play?.click();
+    // The switch's own input: its label ignores a scripted click (react-aria's press events).
+    document.querySelector('input[role="switch"][aria-label="Play"]')?.click();
     return;
   }
   const button = [...document.querySelectorAll("button")].find(
