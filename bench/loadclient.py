@@ -20,6 +20,7 @@ tab), timed fragment reruns (play), and file uploads.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -102,6 +103,8 @@ class Page:
             return
         if kind == "plotly_chart":
             part.charts[key] = body.spec
+        elif kind == "bidi_component" and body.component_name.endswith("network_graph"):
+            part.charts[key] = json.loads(body.json)["figure"]
         options = tuple(body.options) if kind == "selectbox" else ()
         label = getattr(body, "label", "")
         part.widgets[key] = Widget(body.id, kind, label, options, fragment_id)

@@ -41,8 +41,13 @@ def run_of(at: AppTest) -> Any:
 
 
 def charts(at: AppTest) -> dict[str, Any]:
-    """The page's plotly figures as JSON, by key."""
-    return {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    """The page's plotly figures as JSON, by key, the network graph's among them."""
+    figures = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    for c in at.get("bidi_component"):
+        if c.proto.component_name.endswith("network_graph"):
+            key = c.proto.id.rsplit("-", 1)[-1]
+            figures[key] = json.loads(json.loads(c.proto.json)["figure"])
+    return figures
 
 
 def open_tab(at: AppTest, label: str) -> dict[str, Any]:
