@@ -17,7 +17,10 @@ import plotly.io as pio
 import pytest
 
 import explorer.figures
-from explorer.engine import LayerSpec, NetworkSpec, encode_targets
+from explorer.engine import LayerSpec, NetworkSpec, Params, encode_targets
+from explorer.engine.optim import OptState
+from explorer.engine.stepper import StepState
+from explorer.engine.traces import ErrorTrace, LayerGradients
 from explorer.figures import build
 
 _FIGURE = build.figure
@@ -85,4 +88,55 @@ def rng() -> np.random.Generator:
 
 def shown(markdown: str) -> str:
     """What an alert whose text went through ``explorer.ui.guard.plain`` reads on screen."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
+def same_arrays(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+
+
+def same_params(a: Params | None, b: Params | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return all(
+        same_arrays(u, v)
+        for u, v in zip((*a.weights, *a.biases), (*b.weights, *b.biases), strict=True)
+    )
+
+
+def same_opt(a: OptState | None, b: OptState | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.step == b.step and all(
+        same_params(getattr(a, f), getattr(b, f)) for f in ("velocity", "m", "v")
+    )
+
+
+def same_err(a: ErrorTrace | None, b: ErrorTrace | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.loss == b.loss and all(
+        same_arrays(getattr(a, f), getattr(b, f)) for f in ("target", "output_der", "input_der")
+    )
+
+
+def same_back(a: LayerGradients, b: LayerGradients) -> bool:
+    fields = ("output_der", "input_der", "weight_der", "bias_der")
+    return all(same_arrays(getattr(a, f), getattr(b, f)) for f in fields)
+
+
+def assert_same_state(got: StepState, want: StepState) -> None:
+    """Every field equal, every array equal bit for bit and of the same dtype."""
+    counters = ("epoch", "step", "position", "done")
+    assert [getattr(got, f) for f in counters] == [getattr(want, f) for f in counters]
+    assert got.trail == want.trail
+    assert same_params(got.params, want.params) and same_params(got.prev_params, want.prev_params)
+    assert same_opt(got.opt_state, want.opt_state)
+    assert same_opt(got.prev_opt_state, want.prev_opt_state)
+    for field in ("batch_index", "x", "target"):
+        assert same_arrays(getattr(got, field), getattr(want, field)), field
+    assert len(got.z) == len(want.z) and len(got.a) == len(want.a)
+    assert all(same_arrays(u, v) for u, v in zip(got.z + got.a, want.z + want.a, strict=True))
+    assert same_err(got.err, want.err)
+    assert len(got.back) == len(want.back)
+    assert all(same_back(u, v) for u, v in zip(got.back, want.back, strict=True))

@@ -21,7 +21,7 @@ from explorer.engine import (
     train_steps,
     update,
 )
-from tests.conftest import net
+from tests.conftest import assert_same_state, net
 
 SPEC = net((4, 6, 5, 3), "tanh", "softmax", "cross_entropy")
 
@@ -102,8 +102,7 @@ def test_step_back_restores_bit_for_bit() -> None:
         s.advance()
     for expected in reversed(snapshots[-100:]):
         assert s.step_back()
-        assert s.state is expected
-        assert s.state.done == expected.done and s.state.step == expected.step
+        assert_same_state(s.state, expected)
     # the restored state carries on exactly as it did the first time
     s2 = stepper(TrainConfig(optimizer="adam", batch_size=8, learning_rate=0.01))
     for _ in range(20):

@@ -44,6 +44,14 @@ def init_opt_state(params: Params, config: TrainConfig) -> OptState:
     return OptState()
 
 
+def fits(state: OptState, config: TrainConfig) -> bool:
+    """Whether ``state`` holds exactly the buffers ``config``'s optimizer keeps."""
+    held = (state.velocity is not None, state.m is not None, state.v is not None)
+    return held == {"momentum": (True, False, False), "adam": (False, True, True)}.get(
+        config.optimizer, (False, False, False)
+    )
+
+
 def regularized(w: Array, grad: Array, config: TrainConfig) -> Array:
     """The gradient the optimizer sees for a weight matrix: dL/dW + l1 sign(W) + l2 W."""
     g = grad

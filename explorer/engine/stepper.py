@@ -3,8 +3,11 @@
 The phases of one step, for L layers: forward layer 1..L, error, backward layer L..1, update.
 ``Stepper.state`` exposes everything known so far (every z and a computed, the error, the
 gradients from the output layer down to the current layer, the parameters before and after the
-update). States are immutable and share arrays, so the history of the last ``history`` states is
-cheap and stepping back restores a state exactly, bit for bit.
+update). States are immutable and share arrays. Stepping back restores the state before the last
+action exactly, bit for bit, from a history of the last ``history`` of them that keeps few
+whole states and redoes the actions in between (``explorer.engine.history``): every action
+records the event it adds to the trail, under the TrainConfig it ran with, so that it can be
+redone whatever the settings are now.
 
 Left out: the fast path's own loop. ``run_steps`` here traces every step (about a millisecond
 for 784-16-16-10), so a run of N steps equals N single steps, which a replayed link relies on;
@@ -14,7 +17,6 @@ rest of an epoch to it and carries on from where it stopped.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,9 +24,10 @@ import numpy.typing as npt
 
 from explorer.engine.batches import epoch_order
 from explorer.engine.fast import train_steps
+from explorer.engine.history import History
 from explorer.engine.init import init_params
 from explorer.engine.losses import encode_targets
-from explorer.engine.optim import OptState, init_opt_state, update
+from explorer.engine.optim import OptState, fits, init_opt_state, update
 from explorer.engine.phases import backward_layer, error, forward_layer
 from explorer.engine.spec import NetworkSpec, Params, SpecError, TrainConfig
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients, LayerGradients
@@ -138,9 +141,14 @@ class Stepper:
             params = init_params(spec, np.random.default_rng(seed), init, dtype=self.dtype)
         params.check_shapes(spec)
         params = params.astype(self.dtype)
-        self._history: deque[StepState] = deque(maxlen=history)
+        self._history: History[StepState] = History(history, self._redo, _switched)
         self.state = self._batch_state(
-            params, opt_state or init_opt_state(params, config), epoch=0, step=0, position=0
+            params,
+            opt_state or init_opt_state(params, config),
+            epoch=0,
+            step=0,
+            position=0,
+            batch_size=config.batch_size,
         )
 
     # -- what is known -------------------------------------------------------------------
@@ -173,22 +181,13 @@ class Stepper:
     # -- moving --------------------------------------------------------------------------
     def advance(self) -> Phase:
         """Run exactly one phase; raises NonFiniteError (state unchanged) on overflow."""
-        s = self.state
-        new = self._advanced(s)
-        self._history.append(s)
-        self.state = replace(new, trail=extend(s.trail, Phases(1, self.config)))
-        return self.phases[new.done - 1]
+        self._act(Phases(1, self.config))
+        return self.phases[self.state.done - 1]
 
     def finish_step(self) -> None:
         """Run the phases left in this batch through its update (a whole step if none are)."""
-        s = self.state
-        new = self._advanced(s)
-        n = 1
-        while new.done < len(self.phases):
-            new = self._advanced(new)
-            n += 1
-        self._history.append(s)
-        self.state = replace(new, trail=extend(s.trail, Phases(n, self.config)))
+        left = len(self.phases) - self.state.done % len(self.phases)
+        self._act(Phases(left, self.config))
 
     def run_steps(self, n: int) -> None:
         """``finish_step`` n times; stops at (and re-raises) the first overflow, keeping the
@@ -231,69 +230,50 @@ class Stepper:
             epoch=epoch + 1,
             step=s.step + len(batches),
             position=0,
+            batch_size=size,
             trail=extend(s.trail, FastEpoch(self.config)),
         )
-        if not continued:
-            self._history.append(s)
+        if continued:
+            self._history.detach()
+        else:
+            self._history.push(s, FastEpoch(self.config))
         self.state = new
         return result.losses
 
     def step_back(self) -> bool:
-        """Return to the state before the last action; False if the history is empty."""
-        if not self._history:
+        """Return to the state before the last action; False if the history is empty. A state
+        from before an optimizer switch comes back with the current optimizer's fresh state,
+        as ``set_config`` would have given it."""
+        state = self._history.pop()
+        if state is None:
             return False
-        self.state = self._history.pop()
+        if not fits(state.opt_state, self.config):
+            state = _switched(state, self.config)
+            self._history.switched(self.config)
+        self.state = state
         return True
 
     def set_config(self, config: TrainConfig) -> None:
         """New optimisation settings, applied from the next update; training carries on.
         A different optimizer starts its own state (momentum and Adam buffers at zero)."""
         if config.optimizer != self.config.optimizer:
-            fresh = init_opt_state(self.state.params, config)
-            self.state = replace(
-                self.state, opt_state=replace(fresh, step=self.state.opt_state.step)
-            )
+            self.state = _switched(self.state, config)
+            self._history.switched(config)
         self.config = config
 
     def set_params(self, params: Params) -> None:
         """Replace the parameters with ones from elsewhere (a torch run, a file); the current
         batch restarts from its forward pass and the change can be stepped back."""
-        self._replace_params(params, Loaded())
+        s = self.state
+        new = self._with_params(s, params, Loaded())
+        self._history.push(s, Loaded())
+        self.state = new
 
     def edit(self, layer: int, row: int | None, col: int, value: float) -> None:
         """Set weight W[layer][row, col], or bias b[layer][col] when row is None, by hand; the
         current batch restarts from its forward pass and step back undoes the edit.
         Raises SpecError for a position outside the network or a non-finite value."""
-        p = self.state.params
-        if not 0 <= layer < len(p.weights) or not np.isfinite(value):
-            raise SpecError(f"Cannot set layer {layer + 1} to {value!r}.")
-        weights, biases = list(p.weights), list(p.biases)
-        target = weights if row is not None else biases
-        arr = target[layer].copy()
-        index = (row, col) if row is not None else (col,)
-        if any(not 0 <= i < n for i, n in zip(index, arr.shape, strict=True)):
-            raise SpecError(f"Layer {layer + 1} has no parameter at {index}.")
-        arr[index] = value
-        target[layer] = arr
-        self._replace_params(Params(tuple(weights), tuple(biases)), Edit(layer, row, col, value))
-
-    def _replace_params(self, params: Params, event: Event) -> None:
-        params.check_shapes(self.spec)
-        params = params.astype(self.dtype)
-        s = self.state
-        self._history.append(s)
-        self.state = replace(
-            s,
-            params=params,
-            done=0,
-            z=(),
-            a=(),
-            err=None,
-            back=(),
-            prev_params=None,
-            prev_opt_state=None,
-            trail=extend(s.trail, event),
-        )
+        self._act(Edit(layer, row, col, value))
 
     def restore(
         self,
@@ -317,10 +297,45 @@ class Stepper:
             epoch=epoch,
             step=step,
             position=position,
+            batch_size=self.config.batch_size,
             trail=trail,
         )
 
     # -- the phases ------------------------------------------------------------------------
+    def _act(self, event: Phases | Edit) -> None:
+        """Run ``event`` from the current state, which goes into the history; raises (state
+        and history unchanged) where the event fails."""
+        s = self.state
+        new = self._redo(s, event)
+        self._history.push(s, event)
+        self.state = new
+
+    def _redo(self, s: StepState, event: Event) -> StepState:
+        """The state ``event`` leads to from ``s``: the one way an action is run, and the way
+        the history rebuilds what it did not keep, so the two give the same bits."""
+        if isinstance(event, Phases):
+            new = s
+            for _ in range(event.n):
+                new = self._advanced(new, event.config)
+            return replace(new, trail=extend(s.trail, event))
+        assert isinstance(event, Edit), "only phases and edits are redone"
+        return self._with_params(s, _edited(s.params, event), event)
+
+    def _with_params(self, s: StepState, params: Params, event: Event) -> StepState:
+        params.check_shapes(self.spec)
+        return replace(
+            s,
+            params=params.astype(self.dtype),
+            done=0,
+            z=(),
+            a=(),
+            err=None,
+            back=(),
+            prev_params=None,
+            prev_opt_state=None,
+            trail=extend(s.trail, event),
+        )
+
     def _batch_state(
         self,
         params: Params,
@@ -329,15 +344,14 @@ class Stepper:
         epoch: int,
         step: int,
         position: int,
+        batch_size: int,
         trail: tuple[Event, ...] = (),
     ) -> StepState:
         if position >= self.n_train:
             epoch, position = epoch + 1, 0
-        idx = epoch_order(self.n_train, self.seed, epoch)[
-            position : position + self.config.batch_size
-        ]
-        # Keep a float32 batch as float32: every state in the history holds its batch, and numpy
-        # widens it exactly where it meets float64 weights, so the numbers are the same.
+        idx = epoch_order(self.n_train, self.seed, epoch)[position : position + batch_size]
+        # Keep a float32 batch as float32: numpy widens it exactly where it meets float64
+        # weights, so the numbers are the same at half the memory of every state that holds it.
         x = self._x[idx]
         if x.dtype.itemsize > self.dtype.itemsize or x.dtype.kind != "f":
             x = x.astype(self.dtype)
@@ -345,7 +359,8 @@ class Stepper:
         x.flags.writeable = False
         return StepState(params, opt_state, epoch, step, position, idx, x, target, trail=trail)
 
-    def _advanced(self, s: StepState) -> StepState:
+    def _advanced(self, s: StepState, config: TrainConfig) -> StepState:
+        """``s`` one phase on, a new batch of ``config``'s size starting after an update."""
         if s.done == len(self.phases):
             s = self._batch_state(
                 s.params,
@@ -353,6 +368,7 @@ class Stepper:
                 epoch=s.epoch,
                 step=s.step,
                 position=s.position + len(s.batch_index),
+                batch_size=config.batch_size,
                 trail=s.trail,
             )
         phase = self.phases[s.done]
@@ -372,7 +388,7 @@ class Stepper:
             return replace(s, done=s.done + 1, back=(*s.back, rec))
         grads = s.gradients()
         assert grads is not None and len(s.back) == n
-        params, opt_state = update(s.params, grads, s.opt_state, self.config)
+        params, opt_state = update(s.params, grads, s.opt_state, config)
         return replace(
             s,
             done=s.done + 1,
@@ -382,6 +398,29 @@ class Stepper:
             prev_opt_state=s.opt_state,
             step=s.step + 1,
         )
+
+
+def _edited(params: Params, edit: Edit) -> Params:
+    """``params`` with the one value ``edit`` sets; SpecError for a position outside the
+    network or a non-finite value."""
+    layer, row, col, value = edit.layer, edit.row, edit.col, edit.value
+    if not 0 <= layer < len(params.weights) or not np.isfinite(value):
+        raise SpecError(f"Cannot set layer {layer + 1} to {value!r}.")
+    weights, biases = list(params.weights), list(params.biases)
+    target = weights if row is not None else biases
+    arr = target[layer].copy()
+    index = (row, col) if row is not None else (col,)
+    if any(not 0 <= i < n for i, n in zip(index, arr.shape, strict=True)):
+        raise SpecError(f"Layer {layer + 1} has no parameter at {index}.")
+    arr[index] = value
+    target[layer] = arr
+    return Params(tuple(weights), tuple(biases))
+
+
+def _switched(s: StepState, config: TrainConfig) -> StepState:
+    """``s`` with ``config``'s optimizer starting afresh (zero buffers), its update count kept."""
+    fresh = init_opt_state(s.params, config)
+    return replace(s, opt_state=replace(fresh, step=s.opt_state.step))
 
 
 def _opt_astype(state: OptState, dtype: npt.DTypeLike) -> OptState:
