@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from explorer.data import available_datasets
-from explorer.engine import REPLAY_BUDGET, Params, replay_work
+from explorer.engine import REPLAY_BUDGET_S, Params, replay_cost
 from explorer.run_config import RunConfig, save_params
 from explorer.share import TRAIL_KEY, from_query
 from explorer.ui.draw_view import MAX_POINTS, parse_strokes
@@ -97,10 +97,10 @@ def test_a_link_over_the_replay_budget_is_refused_before_any_work() -> None:
     at = app(query)
     run = at.session_state["run"]
     link = from_query(query, available_datasets())
-    assert replay_work(link.trail, run.spec, run.stepper.n_train) > REPLAY_BUDGET
+    assert replay_cost(link.trail, run.spec, run.stepper.n_train) > REPLAY_BUDGET_S
     assert run.stepper.state.step == 0 and run.stepper.state.trail == ()
     text = " ".join(shown(w.value) for w in at.warning)
-    assert "Could not replay the link's training" in text and "most work" in text
+    assert "Could not replay the link's training" in text and "at most 5 s" in text
     assert run.spec.sizes == (784, *[128] * 6, 10)  # the rest of the link was used
     assert any("except what the warnings name" in t.value for t in at.toast)
 
@@ -128,7 +128,7 @@ VALUES = st.one_of(
 def test_any_link_opens_without_an_exception_within_the_budget(query: dict[str, str]) -> None:
     at = app(query)
     run = at.session_state["run"]
-    assert replay_work(run.stepper.state.trail, run.spec, run.stepper.n_train) <= REPLAY_BUDGET
+    assert replay_cost(run.stepper.state.trail, run.spec, run.stepper.n_train) <= REPLAY_BUDGET_S
     for w in at.warning:
         assert "](" not in w.value and "[" not in w.value.replace("\\[", "")
 

@@ -24,7 +24,7 @@ from explorer.engine.spec import (
 from explorer.engine.stepper import Phase, Stepper, StepState, phase_sequence
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients, LayerGradients
 from explorer.engine.trail import (
-    REPLAY_BUDGET,
+    REPLAY_BUDGET_S,
     Edit,
     Event,
     FastEpoch,
@@ -32,7 +32,7 @@ from explorer.engine.trail import (
     Phases,
     ReplayError,
     replay,
-    replay_work,
+    replay_cost,
     replayable,
 )
 
@@ -43,7 +43,7 @@ __all__ = [
     "LOSSES",
     "LOSS_FUNCTIONS",
     "OPTIMIZERS",
-    "REPLAY_BUDGET",
+    "REPLAY_BUDGET_S",
     "Activation",
     "Edit",
     "ErrorTrace",
@@ -85,7 +85,7 @@ __all__ = [
     "phase_sequence",
     "predict_classes",
     "replay",
-    "replay_work",
+    "replay_cost",
     "replayable",
     "train_epoch",
     "train_steps",

@@ -73,54 +73,56 @@ def replayable(trail: tuple[Event, ...]) -> bool:
     return not any(isinstance(e, Loaded) for e in trail)
 
 
-# Replay's work, in multiply-add equivalents: a step costs its batch (plus a few samples' worth
-# for the update, which touches every parameter) times the parameters, plus a fixed overhead
-# per layer for the Python around each phase, far larger on the traced path than on the fast
-# one. Measured on the 2-core reference machine (bench/RESULTS.md, "Replay budget"): one unit
-# takes at most ~1.3 ns, so the budget lets the worst link a user may open take about 5 s.
+# Replay's cost model, fitted on the 2-core reference machine (bench/replay.py prints the
+# measured time against this estimate; the estimate should stay above it). A step costs its
+# multiply-adds (parameters times the batch, plus a few samples' worth for the update, which
+# touches every parameter) and a fixed time per layer for the Python around each phase, far
+# larger on the traced path than on the fast one; a fast epoch also costs its own set-up.
 UPDATE_SAMPLES = 8
-TRACED_LAYER_OVERHEAD = 150_000
-FAST_LAYER_OVERHEAD = 15_000
-REPLAY_BUDGET = 4e9
+TRACED_NS_PER_MAC = 0.8
+TRACED_NS_PER_LAYER = 400_000
+FAST_NS_PER_MAC = 0.25
+FAST_NS_PER_LAYER = 50_000
+FAST_NS_PER_EPOCH = 1_000_000
+EDIT_NS = 1_000_000
+REPLAY_BUDGET_S = 5.0  # the longest a link or a session file may keep its opener waiting
 
 
-def replay_work(trail: tuple[Event, ...], spec: NetworkSpec, n_train: int) -> float:
-    """The work ``replay`` would do for ``trail``, counted before doing any (see REPLAY_BUDGET).
-    A fast epoch counts a whole epoch, wherever it starts; an edit counts one update."""
+def replay_cost(trail: tuple[Event, ...], spec: NetworkSpec, n_train: int) -> float:
+    """The seconds ``replay`` would take for ``trail`` on the reference machine, estimated
+    before doing any work. A fast epoch counts a whole epoch, wherever it starts."""
     layers = len(spec.layers)
-    phases_per_step = 2 * layers + 2
-    work = 0.0
+    ns = 0.0
     for event in trail:
         if isinstance(event, Phases):
-            steps = event.n / phases_per_step
-            batch = event.config.batch_size
-            work += steps * (
-                spec.n_params * (batch + UPDATE_SAMPLES) + TRACED_LAYER_OVERHEAD * layers
-            )
+            steps = event.n / (2 * layers + 2)
+            macs = spec.n_params * (event.config.batch_size + UPDATE_SAMPLES)
+            ns += steps * (macs * TRACED_NS_PER_MAC + layers * TRACED_NS_PER_LAYER)
         elif isinstance(event, FastEpoch):
             batch = min(event.config.batch_size, n_train)
             steps = -(-n_train // batch)
-            work += steps * (
-                spec.n_params * (batch + UPDATE_SAMPLES) + FAST_LAYER_OVERHEAD * layers
-            )
+            macs = spec.n_params * (batch + UPDATE_SAMPLES)
+            ns += FAST_NS_PER_EPOCH + steps * (macs * FAST_NS_PER_MAC + layers * FAST_NS_PER_LAYER)
         else:
-            work += spec.n_params * UPDATE_SAMPLES
-    return work
+            ns += EDIT_NS
+    return ns / 1e9
 
 
-def replay(stepper: Stepper, trail: tuple[Event, ...], *, budget: float = REPLAY_BUDGET) -> None:
+def replay(
+    stepper: Stepper, trail: tuple[Event, ...], *, budget_s: float = REPLAY_BUDGET_S
+) -> None:
     """Apply ``trail`` to a fresh ``stepper`` (same spec, data, seed and initial weights as
     the one that made it). Raises ReplayError, before any work, for a trail that cannot or
-    should not be replayed (loaded parameters, or more than ``budget`` of work)."""
+    should not be replayed (loaded parameters, or an estimated cost over ``budget_s``)."""
     if not replayable(trail):
         raise ReplayError(
             "This network holds parameters loaded from elsewhere; it cannot be replayed."
         )
-    work = replay_work(trail, stepper.spec, stepper.n_train)
-    if work > budget:
+    cost = replay_cost(trail, stepper.spec, stepper.n_train)
+    if cost > budget_s:
         raise ReplayError(
-            f"Replaying its training would be {work / budget:,.1f} times the most work a link "
-            "or file may ask of the server."
+            f"Replaying its training would take about {cost:,.0f} s; a link or file may ask "
+            f"for at most {budget_s:g} s of the server's time."
         )
     for event in trail:
         if isinstance(event, Phases):

@@ -1,0 +1,115 @@
+"""The replay budget: how long the most work a link (or a session file) may ask takes to open.
+
+A link's trail is replayed on the opener's script thread, so ``explorer.engine.trail``
+estimates its cost before doing any work and refuses a trail over ``REPLAY_BUDGET_S``. This
+measures, for the shapes a sidebar builds (the lesson's 784-16-16-10 and the widest,
+784-128x6-10, on the MNIST sample; a 2-D set) and batch sizes 1, 32 and 512, on both paths a
+trail uses (traced phases, fast epochs): the replay time against the estimate (a ratio above 1
+means the model is optimistic there), and the wall time of the worst link the budget allows.
+Prints a table and one JSON line. Not part of the test run.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+import time
+
+from explorer.data import load_dataset
+from explorer.engine import (
+    REPLAY_BUDGET_S,
+    FastEpoch,
+    Phases,
+    Stepper,
+    TrainConfig,
+    replay,
+    replay_cost,
+)
+from explorer.settings import Settings
+from explorer.share import MAX_TRAIL_ITEMS
+
+SHAPES = {
+    "784-16-16-10": ("mnist-sample", (16, 16)),
+    "784-128x6-10": ("mnist-sample", (128,) * 6),
+    "2-4-2-1": ("circle", (4, 2)),
+}
+BATCHES = (1, 32, 512)
+
+
+def stepper(dataset_key: str, hidden: tuple[int, ...], batch: int) -> Stepper:
+    data = load_dataset(dataset_key)
+    head = "softmax + cross-entropy" if data.n_classes > 2 else "sigmoid + binary cross-entropy"
+    settings = Settings(
+        dataset=dataset_key,
+        hidden_sizes=hidden,
+        hidden_activations=("relu",) * len(hidden),
+        head=head,
+        batch_size=batch,
+    )
+    spec = settings.network_spec(data)
+    return Stepper(spec, settings.train_config(), data.x_train, data.y_train)
+
+
+def timed(make: Stepper, trail: tuple, budget_s: float = REPLAY_BUDGET_S) -> float:  # type: ignore[type-arg]
+    start = time.perf_counter()
+    replay(make, trail, budget_s=budget_s)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    rows = []
+    for name, (key, hidden) in SHAPES.items():
+        for batch in BATCHES:
+            config = TrainConfig(learning_rate=0.01, batch_size=batch)
+            probe = stepper(key, hidden, batch)
+            phases = 2 * len(probe.spec.layers) + 2
+            for path in ("traced", "fast"):
+                short = (Phases(phases * 20, config),) if path == "traced" else (FastEpoch(config),)
+                times = [timed(stepper(key, hidden, batch), short, math.inf) for _ in range(3)]
+                estimate = replay_cost(short, probe.spec, probe.n_train)
+                rows.append(
+                    {
+                        "network": name,
+                        "batch": batch,
+                        "path": path,
+                        "measured_s": statistics.median(times),
+                        "estimated_s": estimate,
+                        "ratio": statistics.median(times) / estimate,
+                    }
+                )
+    # The worst link a user may open: the shape whose estimate is the most optimistic, with as
+    # much of it as the budget (and a link's MAX_TRAIL_ITEMS) allows.
+    worst = max(rows, key=lambda r: r["ratio"])
+    key, hidden = SHAPES[worst["network"]]
+    config = TrainConfig(learning_rate=0.01, batch_size=worst["batch"])
+    probe = stepper(key, hidden, worst["batch"])
+    phases = 2 * len(probe.spec.layers) + 2
+    if worst["path"] == "traced":
+        steps = int(REPLAY_BUDGET_S / worst["estimated_s"] * 20)
+        full: tuple = (Phases(phases * steps, config),)  # type: ignore[type-arg]
+    else:
+        epochs = min(int(REPLAY_BUDGET_S / worst["estimated_s"]), MAX_TRAIL_ITEMS)
+        full = (FastEpoch(config),) * epochs
+    worst_s = timed(probe, full)
+
+    print(f"Replay budget {REPLAY_BUDGET_S:g} s (estimated on the reference machine)")
+    print(
+        f"{'network':<14}{'batch':>6}  {'path':<7}{'measured s':>11}{'estimate s':>11}{'ratio':>7}"
+    )
+    for r in rows:
+        print(
+            f"{r['network']:<14}{r['batch']:>6}  {r['path']:<7}{r['measured_s']:>11.3f}"
+            f"{r['estimated_s']:>11.3f}{r['ratio']:>7.2f}"
+        )
+    print(
+        f"Worst allowed link: {worst['network']}, batch {worst['batch']}, {worst['path']}, "
+        f"{len(full)} trail items, estimated {replay_cost(full, probe.spec, probe.n_train):.2f} s,"
+        f" replayed in {worst_s:.2f} s"
+    )
+    result = {"bench": "replay", "budget_s": REPLAY_BUDGET_S, "rows": rows, "worst_s": worst_s}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
