@@ -44,11 +44,17 @@ _LOG = logging.getLogger(__name__)
 # Every ASCII punctuation character may be backslash-escaped in Markdown and then stands for
 # itself: links, images, emphasis, HTML, math, emoji and colour directives all lose their power.
 _MARKUP = re.compile(r"([!-/:-@\[-`{-~])")
+# Escapes do not stop GFM's bare autolinks (https://..., www...., a@b.c, measured in chromium):
+# an invisible word joiner (U+2060) inside each of their openings does.
+JOINER = "\u2060"
+_AUTOLINK = re.compile(r"(://|www\.|@)", re.IGNORECASE)
 
 
 def plain(text: str) -> str:
-    """``text`` escaped so that Streamlit's Markdown shows it exactly as written."""
-    return _MARKUP.sub(r"\\\1", text)
+    """``text`` escaped so that Streamlit's Markdown shows it as written, as text: no link,
+    image or formatting (``JOINER``s, invisible, break the openings of bare links)."""
+    unlinked = _AUTOLINK.sub(lambda m: m[0][0] + JOINER + m[0][1:], text)
+    return _MARKUP.sub(r"\\\1", unlinked)
 
 
 def guard(where: str, prepare: Callable[[], Commit]) -> bool:
