@@ -19,7 +19,12 @@ Each phase runs against a fresh server on a free loopback port:
    to the new step on screen) with the protocol's latency.
 4. crossing: more sessions (``--ramp``), or fewer, then bisection, to where p95 passes 1 s.
 5. history: one session stepping ``--history-steps`` times: its memory as the 200-state
-   step-back history fills.
+   step-back history fills. Then ``--history-sessions`` sessions at once, each pressing Step
+   ``--history-session-steps`` times (200) without pause, all in step, then Back
+   ``--history-backs`` times: the server's RSS per session as their histories fill, and each
+   session's step after stepping back. With ``--baseline PATH`` (a checkout of older code,
+   e.g. ``git worktree add /tmp/old e79e9f1``) both history measurements also run against a
+   server started from that tree, in the same run, for a before/after ratio.
 6. scale-out, at the crossing and flat out (``--scale-sessions`` pressing without pause):
    one process as ``make run`` starts it; one process and ``--processes`` processes behind
    nginx, as deploy/serve.py runs them (with its per-process settings).
@@ -29,7 +34,10 @@ A closed tab's session is kept for a reconnect for server.disconnectedSessionTTL
 so after closing, the bench waits out the TTL and opens and closes one more session before it
 reads the memory. The client runs on the same machine as the server; its CPU share and the
 load average are reported too. Prints tables and one JSON line; takes about 10 minutes
-(``--quick``: about four). Not part of the test run.
+(``--quick``: about four), plus the history sessions' phase (10 sessions x 200 steps: about
+3 minutes per tree on 2 cores, where 30 sessions did 12-16 steps/s in all, so 30 x 200 takes
+about 9). ``--phases`` runs only some phases (e.g. ``--phases history``). Not part of the test
+run.
 """
 
 from __future__ import annotations
@@ -71,7 +79,9 @@ COLD_SESSIONS = 8
 P95_TARGET_MS = 500.0
 MIB_TARGET = 40.0
 CROSSING_MS = 1000.0
+HISTORY_MIB_TARGET = 15.0  # per session after 200 steps, over one warm session
 START_TIMEOUT = 90.0
+PHASES = ("cold", "levels", "browsers", "crossing", "history", "scale")
 
 
 def lesson_widgets(seed: int, batch: int) -> dict[str, Any]:
@@ -137,11 +147,13 @@ def _cpu_s(pid: int) -> float:
 class Server:
     """The app on a free loopback port: ``streamlit run`` as ``make run`` starts it, or (with
     ``nginx``) deploy/serve.py with ``processes`` app processes behind nginx. Logs go to a
-    temporary folder that is removed afterwards."""
+    temporary folder that is removed afterwards. ``root``: the checkout the app runs from
+    (this one by default; another one first on PYTHONPATH, from its own folder)."""
 
-    def __init__(self, processes: int = 1, *, nginx: bool = False) -> None:
+    def __init__(self, processes: int = 1, *, nginx: bool = False, root: Path = ROOT) -> None:
         self.processes = processes
         self.nginx = nginx or processes > 1
+        self.root = root.resolve()
         self.port = free_port()
         self.run_dir = Path(tempfile.mkdtemp(prefix="bpx-load-"))
         self.proc: subprocess.Popen[bytes] | None = None
@@ -157,8 +169,11 @@ class Server:
 
     def __enter__(self) -> Server:
         options = ["--server.disconnectedSessionTTL", str(SESSION_TTL)]
+        env = None
+        if self.root != ROOT:
+            env = {**os.environ, "PYTHONPATH": str(self.root)}
         if self.nginx:
-            serve = [sys.executable, str(ROOT / "deploy" / "serve.py"), "--host", "127.0.0.1"]
+            serve = [sys.executable, str(self.root / "deploy" / "serve.py"), "--host", "127.0.0.1"]
             cmd = [
                 *serve,
                 *("--processes", str(self.processes), "--port", str(self.port)),
@@ -167,8 +182,11 @@ class Server:
             ]
         else:
             cmd = app_command(self.port, options)
+            cmd[cmd.index(str(ROOT / "app.py"))] = str(self.root / "app.py")
         with open(self.run_dir / "server.log", "ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                cmd, cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         try:
             wait_healthy(self.url, self.proc, time.monotonic() + START_TIMEOUT)
         except RuntimeError as exc:
@@ -537,9 +555,11 @@ async def level(
     return result
 
 
-async def history(steps: int, batch: int, every: int = 50) -> list[tuple[int, float]]:
+async def history(
+    steps: int, batch: int, every: int = 50, root: Path = ROOT
+) -> list[tuple[int, float]]:
     """(steps taken, server RSS in MiB) for one session stepping without pause."""
-    with Server() as server:
+    with Server(root=root) as server:
         session = (await open_lesson(server.url, [1], batch))[0]
         points = [(0, server.rss_mib())]
         for k in range(1, steps + 1):
@@ -548,6 +568,78 @@ async def history(steps: int, batch: int, every: int = 50) -> list[tuple[int, fl
                 points.append((k, server.rss_mib()))
         await session.close()
     return points
+
+
+async def history_sessions(
+    n: int, steps: int, backs: int, batch: int, every: int = 50, root: Path = ROOT
+) -> dict[str, Any]:
+    """``n`` sessions at once, each pressing Step ``steps`` times without pause (all of them
+    ``every`` steps, then the server's RSS, and so on), then Back ``backs`` times: RSS per
+    session over the base of one warm session, as the step-back histories fill."""
+    loadavg = os.getloadavg()[0]
+    errors: list[str] = []
+
+    async def press(key: str, times: int) -> None:
+        async def user(session: Session) -> None:
+            for _ in range(times):
+                try:
+                    await session.click(key)
+                except SessionError as exc:
+                    errors.append(str(exc))
+                    return
+
+        await asyncio.gather(*(user(s) for s in sessions))
+
+    with Server(root=root) as server:
+        warm = await warm_up(server, batch)
+        base = server.rss_mib()
+        sessions = await open_lesson(server.url, range(1, n + 1), batch)
+        points = [(0, server.rss_mib())]
+        t0 = time.perf_counter()
+        while points[-1][0] < steps:
+            chunk = min(every, steps - points[-1][0])
+            await press("b_step", chunk)
+            points.append((points[-1][0] + chunk, server.rss_mib()))
+        elapsed = time.perf_counter() - t0
+        shown = Counter(step_of(s.page) for s in sessions)
+        await press("b_back", backs)
+        backed = server.rss_mib()
+        shown_back = Counter(step_of(s.page) for s in sessions)
+        await close_all([*sessions, *warm])
+    return {
+        "tree": str(root),
+        "sessions": n,
+        "steps": steps,
+        "backs": backs,
+        "rss_base_mib": base,
+        "rss_mib": points,
+        "mib_per_session": [(k, (mib - base) / n) for k, mib in points],
+        "mib_per_session_after_backs": (backed - base) / n,
+        "steps_per_s": n * steps / elapsed,
+        "steps_shown": dict(shown),
+        "steps_shown_after_backs": dict(shown_back),
+        "ok": shown == Counter({steps: n}) and shown_back == Counter({steps - backs: n}),
+        "errors": errors,
+        "loadavg": loadavg,
+    }
+
+
+def history_table(runs: Sequence[dict[str, Any]]) -> str:
+    """MiB per session over the base at each sampled step count, one row per tree."""
+    marks = [k for k, _ in runs[0]["mib_per_session"]]
+    lines = [
+        f"{'tree':<24} {'sess':>4} "
+        + " ".join(f"{f'{k} steps':>9}" for k in marks)
+        + f" {'+' + str(runs[0]['backs']) + ' back':>9} {'steps/s':>7} {'load':>4} {'ok':>3}"
+    ]
+    for r in runs:
+        lines.append(
+            f"{r['tree'][-24:]:<24} {r['sessions']:>4} "
+            + " ".join(f"{mib:>9.1f}" for _, mib in r["mib_per_session"])
+            + f" {r['mib_per_session_after_backs']:>9.1f} {r['steps_per_s']:>7.1f}"
+            f" {r['loadavg']:>4.1f} {'yes' if r['ok'] else 'NO':>3}"
+        )
+    return "\n".join(lines)
 
 
 async def crossing(
@@ -606,13 +698,28 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--history-steps", type=int, default=250)
+    parser.add_argument("--history-sessions", type=int, default=10, help="0: skip them")
+    parser.add_argument("--history-session-steps", type=int, default=200)
+    parser.add_argument("--history-backs", type=int, default=50)
+    parser.add_argument(
+        "--baseline", type=Path, help="also run the history phase against this older checkout"
+    )
+    parser.add_argument(
+        "--phases",
+        type=lambda text: [t for t in text.split(",") if t],
+        default=list(PHASES),
+        help=f"comma-separated, of {','.join(PHASES)} (all by default)",
+    )
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--scale-sessions", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="a smoke run of about two minutes")
     args = parser.parse_args(argv)
+    if unknown := set(args.phases) - set(PHASES):
+        parser.error(f"unknown phases: {', '.join(sorted(unknown))}")
     if args.quick:
         args.sessions, args.ramp, args.duration = [2, 4], [], 6.0
         args.history_steps, args.scale_sessions = 50, 4
+        args.history_sessions, args.history_session_steps, args.history_backs = 4, 50, 10
     return args
 
 
@@ -623,57 +730,104 @@ async def main(args: argparse.Namespace) -> int:
         with server or Server() as running:
             return await level(running, n, interval, args.duration, args.batch, **kw)
 
-    cold = await cold_start(args.batch)
-    print(f"Cold start: {cold['failed']} of {cold['sessions']} sessions opened at once failed")
-    print(*cold["first_error"])
+    phases = set(args.phases)
+    cold: dict[str, Any] = {}
+    if "cold" in phases:
+        cold = await cold_start(args.batch)
+        print(f"Cold start: {cold['failed']} of {cold['sessions']} sessions opened at once failed")
+        print(*cold["first_error"])
 
-    levels = [await measure(n, checks=True, wave2=n == max(args.sessions)) for n in args.sessions]
-    print(f"\nLevels: {LESSON} on the MNIST sample, batch {args.batch}, {args.duration:g} s each")
-    print(table(levels), flush=True)
-
-    tabs = await browsers_alongside(10, 3, args.interval, args.duration, args.batch)
-    if "skipped" in tabs:
-        print(f"\nBrowsers alongside: skipped, {tabs['skipped']}")
-    else:
+    levels: list[Level] = []
+    if "levels" in phases:
+        levels = [
+            await measure(n, checks=True, wave2=n == max(args.sessions)) for n in args.sessions
+        ]
         print(
-            f"\nBrowsers alongside: {tabs['browser_tabs']} chromium tabs and "
-            f"{tabs['protocol_sessions']} protocol sessions, each stepping every "
-            f"{args.interval:g} s: p50/p95 {tabs['browser']['p50_ms']:.0f}/"
-            f"{tabs['browser']['p95_ms']:.0f} ms in the browser (click to the new step on "
-            f"screen), {tabs['protocol']['p50_ms']:.0f}/{tabs['protocol']['p95_ms']:.0f} ms "
-            "over the protocol (click to script_finished)",
-            flush=True,
+            f"\nLevels: {LESSON} on the MNIST sample, batch {args.batch}, {args.duration:g} s each"
         )
+        print(table(levels), flush=True)
 
-    ramp = await crossing(levels, args.ramp, measure)
-    if ramp:
-        print("\nCrossing: more sessions at the same pace, to where p95 passes 1 s")
-        print(table(ramp), flush=True)
+    tabs: dict[str, Any] = {}
+    if "browsers" in phases:
+        tabs = await browsers_alongside(10, 3, args.interval, args.duration, args.batch)
+        if "skipped" in tabs:
+            print(f"\nBrowsers alongside: skipped, {tabs['skipped']}")
+        else:
+            print(
+                f"\nBrowsers alongside: {tabs['browser_tabs']} chromium tabs and "
+                f"{tabs['protocol_sessions']} protocol sessions, each stepping every "
+                f"{args.interval:g} s: p50/p95 {tabs['browser']['p50_ms']:.0f}/"
+                f"{tabs['browser']['p95_ms']:.0f} ms in the browser (click to the new step on "
+                f"screen), {tabs['protocol']['p50_ms']:.0f}/{tabs['protocol']['p95_ms']:.0f} ms "
+                "over the protocol (click to script_finished)",
+                flush=True,
+            )
+
+    ramp: list[Level] = []
+    if "crossing" in phases:
+        ramp = await crossing(levels, args.ramp, measure)
+        if ramp:
+            print("\nCrossing: more sessions at the same pace, to where p95 passes 1 s")
+            print(table(ramp), flush=True)
     below = [r.sessions for r in levels + ramp if r.p95_ms <= CROSSING_MS]
     above = [r.sessions for r in levels + ramp if r.p95_ms > CROSSING_MS]
     cross = {"last_below": max(below, default=None), "first_above": min(above, default=None)}
 
-    hist = await history(args.history_steps, args.batch)
-    print("\nHistory: one session's server memory as it steps (step back keeps 200 states)")
-    print("  ".join(f"{k} steps {mib - hist[0][1]:+.0f} MiB" for k, mib in hist), flush=True)
+    trees = [ROOT, *([args.baseline] if args.baseline else [])]
+    hist: dict[str, list[tuple[int, float]]] = {}
+    many: list[dict[str, Any]] = []
+    if "history" in phases:
+        for tree in trees:
+            points = hist[str(tree)] = await history(args.history_steps, args.batch, root=tree)
+            print(f"\nHistory ({tree}): one session's server memory as it steps")
+            print("  ".join(f"{k} steps {mib - points[0][1]:+.0f} MiB" for k, mib in points))
+        if args.history_sessions:
+            for tree in reversed(trees):  # the baseline first
+                many.append(
+                    await history_sessions(
+                        args.history_sessions,
+                        args.history_session_steps,
+                        args.history_backs,
+                        args.batch,
+                        root=tree,
+                    )
+                )
+            print(
+                f"\nHistory, {args.history_sessions} sessions at once, each stepping "
+                f"{args.history_session_steps} times without pause, then "
+                f"{args.history_backs} back: server MiB per session over one warm session"
+            )
+            print(history_table(many), flush=True)
+            if len(many) == 2:
+                (before, after) = (r["mib_per_session"][-1][1] for r in many)
+                print(f"after / before at {args.history_session_steps} steps: {after / before:.3f}")
 
     scale: list[Level] = []
-    if nginx_installed():
-        at = cross["first_above"] or max(r.sessions for r in levels + ramp)
+    if "scale" in phases and nginx_installed():
+        at = cross["first_above"] or max((r.sessions for r in levels + ramp), default=30)
         for make in (Server, partial(Server, nginx=True), partial(Server, args.processes)):
             scale.append(await measure(at, server=make()))
             scale.append(await measure(args.scale_sessions, 0.0, make()))
         print(f"\nScale-out: at {at} sessions, and {args.scale_sessions} flat out")
         print(table(scale), flush=True)
-    else:
+    elif "scale" in phases:
         print("\nScale-out skipped: nginx is not installed (apt-get install nginx)")
 
-    top = max(levels, key=lambda r: r.sessions)
-    targets = {
-        f"{top.sessions} sessions p95 <= {P95_TARGET_MS:g} ms": top.p95_ms <= P95_TARGET_MS,
-        f"<= {MIB_TARGET:g} MiB per extra session": top.mib_per_session <= MIB_TARGET,
-        f"cold start: {COLD_SESSIONS} sessions at once all open": cold["failed"] == 0,
-    }
+    targets: dict[str, bool] = {}
+    if levels:
+        top = max(levels, key=lambda r: r.sessions)
+        targets[f"{top.sessions} sessions p95 <= {P95_TARGET_MS:g} ms"] = (
+            top.p95_ms <= P95_TARGET_MS
+        )
+        targets[f"<= {MIB_TARGET:g} MiB per extra session"] = top.mib_per_session <= MIB_TARGET
+    if cold:
+        targets[f"cold start: {COLD_SESSIONS} sessions at once all open"] = cold["failed"] == 0
+    if many:
+        after = many[-1]
+        targets[
+            f"<= {HISTORY_MIB_TARGET:g} MiB per session after {after['steps']} steps "
+            f"({after['sessions']} sessions)"
+        ] = after["mib_per_session"][-1][1] <= HISTORY_MIB_TARGET
     print("\nTargets: " + "; ".join(f"{k}: {'met' if v else 'MISSED'}" for k, v in targets.items()))
     failures = [f"{r.server} x{r.sessions}: {e}" for r in levels + ramp + scale for e in r.errors]
     failures += [f"alongside browsers: {e}" for e in tabs.get("errors", [])]
@@ -682,6 +836,13 @@ async def main(args: argparse.Namespace) -> int:
         for r in levels
         if r.isolation is not None and not r.isolation["ok"]
     ]
+    for r in many:
+        failures += [f"history sessions ({r['tree']}): {e}" for e in r["errors"]]
+        if not r["ok"]:
+            failures.append(
+                f"history sessions ({r['tree']}): steps shown {r['steps_shown']}, "
+                f"after stepping back {r['steps_shown_after_backs']}"
+            )
     for failure in failures:
         print("FAILED", failure)
     print(
@@ -691,12 +852,15 @@ async def main(args: argparse.Namespace) -> int:
                 "network": LESSON,
                 "batch": args.batch,
                 "duration_s": args.duration,
+                "phases": sorted(phases),
                 "cold_start": cold,
                 "browsers_alongside": tabs,
                 "levels": [asdict(r) for r in levels],
                 "crossing_levels": [asdict(r) for r in ramp],
                 "p95_crosses_1s": cross,
-                "history_mib": hist,
+                "history_mib": hist.get(str(ROOT), []),
+                "baseline_history_mib": hist.get(str(args.baseline), []) if args.baseline else [],
+                "history_sessions": many,
                 "scale_out": [asdict(r) for r in scale],
                 "targets": targets,
                 "failures": failures,
