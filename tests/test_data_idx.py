@@ -20,6 +20,7 @@ from explorer.data import (
     load_idx_folder,
     parse_idx,
 )
+from explorer.data import idx as idx_module
 from explorer.data import source as source_module
 
 MNIST_NAMES = {
@@ -133,7 +134,9 @@ def test_bad_idx_files_are_rejected(tmp_path: Path, content: bytes, message: str
 
 def test_gzip_bomb_stops_at_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(source_module, "MAX_BYTES", 1024 * 1024)
-    bomb = gzip.compress(bytes(16 * 1024 * 1024))
+    # A header within MAX_VALUES that claims more than MAX_BYTES: only the byte cap stops it.
+    header = struct.pack(">BBBB3I", 0, 0, 8, 3, 16, 1024, 1024)
+    bomb = gzip.compress(header + bytes(16 * 1024 * 1024))
     assert len(bomb) < 100_000
     with pytest.raises(DataError, match="expands to more than 1 MB"):
         parse_idx(bomb)
@@ -147,6 +150,57 @@ def test_oversized_raw_file_is_refused_before_reading(
     path.write_bytes(HEADER_3D + bytes(1024 * 1024))
     with pytest.raises(DataError, match="larger than 1 MB"):
         parse_idx(path)
+
+
+def idx_header(*shape: int) -> bytes:
+    return struct.pack(f">BBBB{len(shape)}I", 0, 0, 8, len(shape), *shape)
+
+
+@pytest.mark.parametrize("ndim", [4, 64, 65, 255])
+def test_more_than_three_dimensions_are_refused(ndim: int) -> None:
+    # Sizes of 1 make the data one byte long, so only the rank is wrong; over 64
+    # dimensions NumPy's reshape raised its own ValueError.
+    with pytest.raises(DataError, match=f"has {ndim} dimensions, but IDX image sets have 1"):
+        parse_idx(idx_header(*[1] * ndim) + b"\x07")
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 3, 4)])
+def test_one_to_three_dimensions_are_read(shape: tuple[int, ...]) -> None:
+    array = np.arange(np.prod(shape), dtype=np.uint8).reshape(shape)
+    np.testing.assert_array_equal(parse_idx(encode_idx(array)), array)
+    np.testing.assert_array_equal(parse_idx(gzip.compress(encode_idx(array))), array)
+
+
+@pytest.mark.parametrize("shape", [(0, 2**32 - 1, 2**32 - 1), (1, 0, 2**32 - 1)])
+def test_an_empty_array_with_huge_other_sizes_is_refused(shape: tuple[int, ...]) -> None:
+    # NumPy could not shape (0, 2**32 - 1, 2**32 - 1) and raised a ValueError of its own.
+    with pytest.raises(DataError, match="impossible header: it announces"):
+        parse_idx(idx_header(*shape))
+
+
+def test_more_values_than_max_values_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(idx_module, "MAX_VALUES", 1000)
+    content = HEADER_3D + bytes(2 * 784)
+    for data in (content, gzip.compress(content)):
+        with pytest.raises(DataError, match=r"too big to load.*1,568 bytes of data, more than"):
+            parse_idx(data)
+
+
+def test_multi_member_gzip_files_load_as_gzip_reads_them() -> None:
+    arrays = small_set()
+    files = {}
+    for name, content in idx_files(arrays).items():
+        cut = len(content) // 3  # inside the header for the labels, past it for the images
+        files[name] = gzip.compress(content[:cut]) + gzip.compress(content[cut:]) + bytes(8)
+        assert gzip.decompress(files[name]) == content
+    data = load_idx_files(files)
+    np.testing.assert_array_equal(data.y_train, arrays["train_labels"])
+    np.testing.assert_allclose(data.x_test * 255, arrays["test_images"].reshape(5, -1), atol=1e-4)
+
+
+def test_gzip_longer_than_its_header_is_refused_at_the_announced_size() -> None:
+    with pytest.raises(DataError, match="more than the 1,584 bytes its header announces"):
+        parse_idx(gzip.compress(HEADER_3D + bytes(2 * 784 + 3)))
 
 
 def test_swapped_image_and_label_files(tmp_path: Path) -> None:

@@ -5,17 +5,22 @@ Every input must give a Dataset or a DataError, whose message is shown to the us
 another exception, never a hang (hypothesis' deadline), never more memory than the file
 could hold (tracemalloc's peak). Files are fed the way an upload arrives, through
 ``parse_upload``, which picks the loader by file name. Headers that claim far more data than
-the file holds are checked on their own, and the upload cap is checked against the server's.
+the file holds are checked on their own, as are IDX headers of every rank, small gzip files
+that decode to more than MAX_VALUES values, and CSV files without a label column; the
+upload cap is checked against the server's.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import struct
+import time
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -27,7 +32,16 @@ import tomllib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from explorer.data import MAX_BYTES, DataError, Dataset, encode_idx, load_npz, parse_idx
+from explorer.data import (
+    MAX_BYTES,
+    MAX_VALUES,
+    DataError,
+    Dataset,
+    encode_idx,
+    load_csv,
+    load_npz,
+    parse_idx,
+)
 from explorer.ui.datasets import parse_upload
 
 ROOT = Path(__file__).parents[1]
@@ -83,14 +97,21 @@ def valid_csv() -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
+def two_members(content: bytes) -> bytes:
+    """``content`` as two gzip members, as ``cat a.gz b.gz`` makes, cut inside the header."""
+    return gzip.compress(content[:7], mtime=0) + gzip.compress(content[7:], mtime=0)
+
+
 # Each valid upload: the file names, then the bytes of each file.
 UPLOADS: dict[str, list[tuple[str, bytes]]] = {
     "idx": valid_idx(),
+    "idx-multi-member": [(name + ".gz", two_members(data)) for name, data in valid_idx()],
     "npz": [("mnist.npz", valid_npz(compressed=False))],
     "npz-deflate": [("mnist.npz", valid_npz(compressed=True))],
     "csv": [("train.csv", valid_csv())],
     "csv-pair": [("train.csv", valid_csv()), ("test.csv", valid_csv())],
     "csv-gzip": [("train.csv.gz", gzip.compress(valid_csv(), mtime=0))],
+    "csv-multi-member": [("train.csv.gz", two_members(valid_csv()))],
 }
 
 
@@ -185,6 +206,123 @@ def test_random_bytes_are_refused(names: tuple[str, ...], blobs: list[bytes], zi
 def test_idx_headers_of_any_shape(kind: int, ndim: int, dims: list[int], body: bytes) -> None:
     header = struct.pack(">BBBB", 0, 0, kind, ndim) + b"".join(struct.pack(">I", d) for d in dims)
     refused_or_loaded(lambda: parse_idx(header + body), len(header) + len(body))
+
+
+@FUZZ
+@given(st.integers(1, 255), st.data(), st.integers(-2, 2), st.booleans())
+def test_idx_headers_of_every_rank_with_the_data_they_announce(
+    ndim: int, data: st.DataObject, extra: int, zipped: bool
+) -> None:
+    """Complete headers of any rank, with (about) the data they announce: over 64
+    dimensions NumPy's own reshape error used to escape."""
+    shape = [1] * ndim
+    for at in data.draw(st.lists(st.integers(0, ndim - 1), max_size=3)):
+        shape[at] = data.draw(st.integers(0, 6))
+    content = struct.pack(f">BBBB{ndim}I", 0, 0, 8, ndim, *shape)
+    content += bytes(max(math.prod(shape) + extra, 0))
+    if zipped:
+        content = two_members(content) if ndim % 2 else gzip.compress(content, mtime=0)
+    if ndim > 3:
+        with pytest.raises(DataError, match=f"has {ndim} dimensions"):
+            parse_idx(content)
+    else:
+        refused_or_loaded(lambda: parse_idx(content), len(content))
+
+
+# -- small gzip files that decode to more than MAX_VALUES values ---------------------------------
+def gzip_of(head: bytes, rows: bytes, repeat: int) -> bytes:
+    """gzip of ``head`` then ``rows`` ``repeat`` times, compressed a piece at a time so that
+    making a bomb does not take the memory it would expand to."""
+    deflate = zlib.compressobj(9, wbits=16 + zlib.MAX_WBITS)
+    block = rows * max(1, MIB // len(rows))
+    n_blocks, rest = divmod(repeat, len(block) // len(rows))
+    parts = [deflate.compress(head)]
+    parts += [deflate.compress(block) for _ in range(n_blocks)]
+    parts += [deflate.compress(rows * rest), deflate.flush()]
+    return b"".join(parts)
+
+
+def idx_head(*shape: int) -> bytes:
+    return struct.pack(f">BBBB{len(shape)}I", 0, 0, 8, len(shape), *shape)
+
+
+@pytest.mark.parametrize(
+    ("content", "limit", "message"),
+    [
+        # A header claiming just over MAX_VALUES, with all that data: refused from its header.
+        (
+            gzip_of(idx_head(MAX_VALUES // 784 + 1, 28, 28), bytes(784), MAX_VALUES // 784 + 1),
+            MIB,
+            "too big to load: its header announces 76,531 × 28 × 28",
+        ),
+        # A small header with 150 MB behind it: inflated no further than announced.
+        (gzip_of(idx_head(2, 28, 28), bytes(784), 200_000), 2 * MIB, "its header announces"),
+    ],
+    ids=["idx-over-max-values", "idx-body-over-its-header"],
+)
+def test_small_idx_gzip_that_decodes_to_too_much_is_refused_without_inflating(
+    content: bytes, limit: int, message: str
+) -> None:
+    assert len(content) < 200_000
+    started = time.perf_counter()
+    with pytest.raises(DataError, match=message), peak_memory_below(limit):
+        parse_idx(content)
+    assert time.perf_counter() - started < 1
+
+
+WIDE_ROW = b",".join([b"0"] * 785) + b"\n"  # a 28×28 image of zeros, with its label
+
+
+@pytest.mark.parametrize(
+    ("row", "repeat"),
+    [(WIDE_ROW, MAX_VALUES // 785 + 1), (b"0,0\n", MAX_VALUES // 2 + 1)],
+    ids=["784-pixel-rows", "1-pixel-rows"],
+)
+def test_small_csv_gzip_that_decodes_to_too_many_values_is_refused_before_parsing(
+    row: bytes, repeat: int
+) -> None:
+    """The text is decompressed (MAX_BYTES bounds it, and its buffer grows by an eighth at a
+    time) and its lines counted; nothing more is allocated. A whole-file parse took 2.9 GB
+    and 16 s for 20 million 1-pixel rows."""
+    content = gzip_of(b"", row, repeat)
+    assert len(content) < 300_000
+    started = time.perf_counter()
+    with (
+        pytest.raises(DataError, match="values, more than the 60,000,000 the app loads"),
+        peak_memory_below(len(row) * repeat * 9 // 8 + 8 * MIB),
+    ):
+        load_csv(content)
+    assert time.perf_counter() - started < 5
+
+
+# -- CSV files whose first column is not a label --------------------------------------------------
+@FUZZ
+@given(
+    st.integers(11, 60),
+    st.integers(1, 9),
+    st.one_of(st.integers(0, 255), st.just(-1)),
+    st.sampled_from(["none", "pixel", "1x1", "label"]),
+    st.integers(0, 2**32 - 1),
+)
+def test_csv_without_a_label_column_is_refused(
+    n_rows: int, n_pixels: int, first_pixel: int, header: str, seed: int
+) -> None:
+    """Rows of pixels only. Their first pixel is the same in every row (``first_pixel``, as
+    pixel0 is 0 throughout MNIST) or, for -1, takes more than 10 values: either way it must
+    not become the labels, whatever the header says."""
+    rng = np.random.default_rng(seed)
+    table = rng.integers(0, 256, (n_rows, n_pixels + 1))
+    table[:, 0] = first_pixel if first_pixel >= 0 else rng.permutation(256)[:n_rows]
+    names = {
+        "none": [],
+        "pixel": [",".join(f"pixel{i}" for i in range(n_pixels + 1))],
+        "1x1": [",".join(f"1x{i + 1}" for i in range(n_pixels + 1))],
+        "label": ["label," + ",".join(f"pixel{i}" for i in range(n_pixels))],
+    }[header]
+    text = "\n".join(names + [",".join(map(str, row)) for row in table.tolist()]) + "\n"
+    with pytest.raises(DataError, match="label") as refused:
+        parse_upload([("train.csv", text.encode())])
+    assert "first column" in str(refused.value)
 
 
 # -- headers and directories that claim more than the file holds ------------------------------

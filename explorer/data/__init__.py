@@ -31,7 +31,7 @@ from explorer.data.fashion import (
 from explorer.data.idx import encode_idx, load_idx_files, load_idx_folder, parse_idx
 from explorer.data.npz import load_npz
 from explorer.data.registry import available_datasets, load_dataset
-from explorer.data.source import MAX_BYTES, Source
+from explorer.data.source import MAX_BYTES, MAX_VALUES, Source
 from explorer.data.toy import (
     CLASSIFICATION_NAMES,
     N_POINTS_RANGE,
@@ -49,6 +49,7 @@ __all__ = [
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_DIR",
     "MAX_BYTES",
+    "MAX_VALUES",
     "MNIST_MIRRORS",
     "MNIST_SAMPLE_PATH",
     "MNIST_SHA256",

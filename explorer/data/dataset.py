@@ -131,14 +131,20 @@ def pixels_to_unit(x: npt.NDArray[np.generic], what: str) -> Inputs:
         raise DataError(f"{what}: there are no pixels.")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise DataError(f"{what}: some pixels are NaN or infinite.")
-    low, high = float(x.min()), float(x.max())
+    scale = pixel_scale(float(x.min()), float(x.max()), floats=x.dtype.kind == "f", what=what)
+    return np.ascontiguousarray(x, dtype=np.float32) / np.float32(scale)
+
+
+def pixel_scale(low: float, high: float, *, floats: bool, what: str) -> float:
+    """What pixels running from ``low`` to ``high`` are divided by to lie in 0-1, as
+    ``pixels_to_unit`` decides it; apart so that a loader filling its array in pieces
+    (the CSV reader) decides the same from the whole file's range."""
     if low < 0 or high > 255:
         raise DataError(
             f"{what}: pixel values run from {low:g} to {high:g}, "
             "but pixels must lie in 0-255 (or 0-1)."
         )
-    scale = 255.0 if x.dtype.kind in "ui" or high > 1 else 1.0
-    return np.ascontiguousarray(x, dtype=np.float32) / np.float32(scale)
+    return 255.0 if not floats or high > 1 else 1.0
 
 
 def class_labels(y: npt.NDArray[np.generic], what: str) -> npt.NDArray[np.int64]:

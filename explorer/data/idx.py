@@ -24,9 +24,11 @@ from explorer.data.dataset import (
     class_labels,
     pixels_to_unit,
 )
-from explorer.data.source import Source, read_source
+from explorer.data.source import MAX_VALUES, Source, read_source
 
 UBYTE = 0x08
+# Labels have 1 dimension and images 3; 2 (one image, say) is read but is no set.
+MAX_DIMS = 3
 
 # (split, kind) -> what the file should hold; the split is "train" or "t10k" as MNIST names it.
 ROLES: dict[tuple[str, str], str] = {
@@ -53,10 +55,32 @@ def encode_idx(array: npt.NDArray[np.uint8]) -> bytes:
 def parse_idx(source: Source, what: str = "The file") -> npt.NDArray[np.uint8]:
     """The array an unsigned-byte IDX file holds, shaped as its header says.
 
-    Raises DataError for a wrong magic number, a header cut short, or data that is shorter
-    or longer than the header announces.
+    Raises DataError for a wrong magic number, a header cut short, a shape that is not an
+    image set's or holds more than MAX_VALUES, or data that is shorter or longer than the
+    header announces. A gzipped file is refused from its header, before it is decompressed.
     """
-    data = read_source(source, what)
+    data = read_source(source, what, size_from_head=lambda head: _file_size(head, what))
+    shape, header_size = _header(data, what)
+    expected, actual = math.prod(shape), len(data) - header_size
+    if actual != expected:
+        problem = "it is truncated" if actual < expected else "it has extra bytes at the end"
+        raise DataError(
+            f"{what} does not match its header: the header announces "
+            f"{_dims(shape)} = {expected:,} bytes of data, but the file "
+            f"holds {actual:,}; {problem}."
+        )
+    return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _file_size(head: bytes, what: str) -> int:
+    """The bytes an IDX file whose first bytes are ``head`` must hold in all."""
+    shape, header_size = _header(head, what)
+    return header_size + math.prod(shape)
+
+
+def _header(data: bytes, what: str) -> tuple[tuple[int, ...], int]:
+    """(shape, header size) of the IDX file ``data`` starts with, refusing a header no
+    image set has before anything is allocated for it."""
     if len(data) < 4 or data[:2] != b"\0\0" or data[3] == 0:
         raise DataError(
             f"{what} is not an IDX file: it should start with the bytes 00 00 08 and a "
@@ -68,6 +92,11 @@ def parse_idx(source: Source, what: str = "The file") -> npt.NDArray[np.uint8]:
             "(type 0x08, as in MNIST) can be loaded."
         )
     ndim = data[3]
+    if ndim > MAX_DIMS:
+        raise DataError(
+            f"{what} has {ndim} dimensions, but IDX image sets have 1 (labels: a count) or "
+            "3 (images: count, height and width); it is not an image set's file."
+        )
     header_size = 4 + 4 * ndim
     if len(data) < header_size:
         raise DataError(
@@ -75,15 +104,28 @@ def parse_idx(source: Source, what: str = "The file") -> npt.NDArray[np.uint8]:
             f"{header_size}-byte header, but the file has only {len(data)} bytes."
         )
     shape = struct.unpack(f">{ndim}I", data[4:header_size])
-    expected, actual = math.prod(shape), len(data) - header_size
-    if actual != expected:
-        problem = "it is truncated" if actual < expected else "it has extra bytes at the end"
+    _check_size(shape, what)
+    return shape, header_size
+
+
+def _check_size(shape: tuple[int, ...], what: str) -> None:
+    """Refuse more than MAX_VALUES values. The sizes other than 0 count even when one is 0:
+    such an empty array is no image set, and NumPy cannot shape one past 2**63 bytes."""
+    values = math.prod(shape)
+    if values > MAX_VALUES:
         raise DataError(
-            f"{what} does not match its header: the header announces "
-            f"{' × '.join(f'{n:,}' for n in shape)} = {expected:,} bytes of data, but the file "
-            f"holds {actual:,}; {problem}."
+            f"{what} is too big to load: its header announces {_dims(shape)} = {values:,} "
+            f"bytes of data, more than the {MAX_VALUES:,} values the app loads."
         )
-    return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape)
+    if math.prod(max(side, 1) for side in shape) > MAX_VALUES:
+        raise DataError(
+            f"{what} has an impossible header: it announces {_dims(shape)}, an empty array "
+            f"whose other sizes hold more than the {MAX_VALUES:,} values the app loads."
+        )
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return " × ".join(f"{side:,}" for side in shape)
 
 
 def load_idx_files(
