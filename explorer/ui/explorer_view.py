@@ -1,5 +1,5 @@
-"""The Explorer page's body: step controls, status, the network graph, the neuron inspector,
-the live loss and accuracy, and the gradient check.
+"""The Explorer page's body: step controls, status, the network graph, the neuron inspector
+and gradient check (``inspector_view``), the live loss and accuracy.
 
 Buttons act through ``on_click`` callbacks, which run before the script, so the page drawn
 after a click already shows the new state. The graph's colours follow the phase unless a fixed
@@ -12,19 +12,16 @@ see PlayClock); it stops by itself when the numbers overflow.
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import numpy as np
 import streamlit as st
 
-from explorer.engine import Stepper, gradient_check, predict_classes
+from explorer.engine import Stepper, predict_classes
 from explorer.figures import curves_figure, network_figure
 from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hover_limited
-from explorer.inspector import inspect_neuron
 from explorer.ui.draw_view import draw_digit_panel
-from explorer.ui.edit_view import edit_panel
 from explorer.ui.files_view import files_panel
 from explorer.ui.graph_view import network_chart, pick_of, picked
+from explorer.ui.inspector_view import gradient_panel, inspector
 from explorer.ui.page import write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
 from explorer.ui.session import PlayClock, Run, act
@@ -47,12 +44,6 @@ EDGE_LABELS = {
 }
 KEYS_HELP = "Keys: → or Page Down next phase, ← or Page Up back, Space play, Enter step, ? help."
 GRAPH_KEY = "graph"
-# Wide equations and tables scroll sideways instead of being cut off at the column's edge,
-# where a clipped "= 0.09102" would read as "= 0" (presenter mode's larger type most of all).
-_SCROLL_WIDE = (
-    "<style>.katex-display { overflow-x: auto; overflow-y: hidden; padding: 0.25em 0; }"
-    " [data-testid='stMarkdownContainer'] table { display: block; overflow-x: auto; }</style>"
-)
 
 
 # -- actions (callbacks) -----------------------------------------------------------------
@@ -103,17 +94,6 @@ def _select(run: Run) -> None:
     neuron = picked(pick_of(GRAPH_KEY), run.spec.sizes)
     if neuron is not None:
         run.selected = neuron
-
-
-def _check_gradients(run: Run) -> None:
-    s = run.stepper.state
-    check = gradient_check(
-        run.spec, s.params, s.x, s.target, max_per_layer=40, rng=np.random.default_rng(0)
-    )
-    st.session_state.gradient_check = [
-        {"layer": layer + 1, "largest relative error": f"{err:.2e}"}
-        for layer, err in check.max_rel_error_per_layer().items()
-    ]
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -248,48 +228,6 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
     )
 
 
-def inspector(run: Run, sample: int | None) -> None:
-    st.subheader("Neuron inspector")
-    if run.selected is None:
-        st.info("Click a neuron in the graph to see its chain rule with the real numbers.")
-        return
-    layer, unit = run.selected
-    if layer >= len(run.spec.layers) or unit >= run.spec.sizes[layer + 1]:
-        run.selected = None
-        return
-    st.html(_SCROLL_WIDE)
-    report = inspect_neuron(
-        run.spec, run.stepper.state, layer, unit, sample=sample, config=run.stepper.config
-    )
-    st.markdown(f"**{report.title}**")
-    for section in report.sections:
-        with st.expander(section.title, expanded=section.computed):
-            if not section.computed:
-                st.caption(section.caption)
-                continue
-            for line in section.latex:
-                st.latex(line)
-            if section.caption:
-                st.caption(section.caption)
-            if section.rows:
-                st.markdown(_table(section.rows))
-    if layer >= 0:
-        edit_panel(run, layer, unit)
-
-
-def _table(rows: list[dict[str, Any]]) -> str:
-    """Rows as a Markdown table: far cheaper to send than a dataframe, and columns may mix
-    numbers with labels such as "bias"."""
-
-    def cell(v: Any) -> str:
-        return "" if v is None else f"{v + 0.0:.6g}" if isinstance(v, float) else str(v)  # no -0
-
-    head = list(rows[0])
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(cell(r.get(k)) for k in head) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def prediction(run: Run, sample: int | None) -> None:
     s = run.stepper.state
     if len(s.a) < len(run.spec.layers) or sample is None or run.dataset.task != "classification":
@@ -320,20 +258,6 @@ def metrics(run: Run) -> None:
             y_title="loss",
         )
         st.plotly_chart(fig, key="curves", config={"displayModeBar": False})
-
-
-def gradient_panel(run: Run) -> None:
-    st.button(
-        "Check gradients",
-        key="b_gradcheck",
-        on_click=_check_gradients,
-        args=(run,),
-        help="Compare backprop with central finite differences on this mini-batch.",
-    )
-    table = st.session_state.get("gradient_check")
-    if table:
-        st.dataframe(table, hide_index=True)
-        st.caption("Relative error |backprop − numeric| / max(|backprop|, |numeric|, 1e-6).")
 
 
 def explorer_page(run: Run) -> None:
