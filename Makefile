@@ -18,8 +18,11 @@ $(VENV)/.dev: pyproject.toml | $(PY)
 	$(PIP) install -q -e '.[dev,torch]'
 	touch $@ $(VENV)/.core
 
+# Large arrays go to mmap and back to the system when freed (as deploy/serve.py sets it): with
+# several sessions stepping at once, glibc's per-thread arenas otherwise keep each rerun's
+# high-water mark, twice the memory per session (bench/RESULTS.md).
 run: $(VENV)/.core
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+	MALLOC_MMAP_THRESHOLD_=65536 $(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost \
 		--browser.gatherUsageStats false
 
 test: $(VENV)/.dev

@@ -17,18 +17,17 @@ limit of units per layer and a larger batch. Left out: schedules, early stopping
 
 from __future__ import annotations
 
-import io
 import json
 import math
-import zipfile
-import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any, get_type_hints
 
 import numpy as np
 
-from explorer.data import DataError
+from explorer.data import MAX_BYTES, DataError
+from explorer.data.npz import read_npz
+from explorer.data.source import read_source
 from explorer.engine import Params
 from explorer.engine.spec import MAX_UNITS as ENGINE_MAX_UNITS
 from explorer.settings import Settings, limits
@@ -151,25 +150,22 @@ def save_params(file: str | Path | IO[bytes], params: Params, config: RunConfig)
     np.savez(file, config=np.array(to_json(config)), **arrays)
 
 
-def load_params(source: bytes | str | Path) -> Params:
-    """The parameters of a file ``save_params`` wrote; raises DataError for anything else."""
-    unreadable = DataError("This is not a parameters file written by the trainer (.npz).")
+def load_params(source: bytes | str | Path, *, max_bytes: int = MAX_BYTES) -> Params:
+    """The parameters of a file ``save_params`` wrote, at most ``max_bytes`` decompressed;
+    raises DataError for anything else, for non-finite values among them too."""
+    what = "The parameters file"
+    arrays = read_npz(read_source(source, what), what, max_bytes=max_bytes)
+    n = sum(1 for key in arrays if key.startswith("W"))
     try:
-        loaded = np.load(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (OSError, ValueError, EOFError, NotImplementedError, zipfile.BadZipFile):
-        raise unreadable from None
-    if not isinstance(loaded, np.lib.npyio.NpzFile):
-        raise unreadable
-    with loaded as npz:
-        n = sum(1 for key in npz.files if key.startswith("W"))
-        try:
-            weights = tuple(npz[f"W{i}"] for i in range(n))
-            biases = tuple(npz[f"b{i}"] for i in range(n))
-        except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error):
-            raise unreadable from None
-    arrays = (*weights, *biases)
-    if not n or any(a.dtype.kind != "f" for a in arrays):
-        raise unreadable
+        weights = tuple(arrays[f"W{i}"] for i in range(n))
+        biases = tuple(arrays[f"b{i}"] for i in range(n))
+    except KeyError:
+        raise DataError(f"{what} was not written by the trainer: it lacks W0, b0, ...") from None
+    params = Params(weights, biases)
+    if not n or any(a.dtype not in (np.float32, np.float64) for a in (*weights, *biases)):
+        raise DataError(f"{what} holds no float32 or float64 weights and biases.")
     if any(w.ndim != 2 for w in weights) or any(b.ndim != 1 for b in biases):
-        raise unreadable
-    return Params(weights, biases)
+        raise DataError(f"{what} holds weights or biases of the wrong shape.")
+    if not params.is_finite():
+        raise DataError(f"{what} holds NaN or infinite weights.")
+    return params

@@ -14,15 +14,14 @@ from __future__ import annotations
 import io
 import json
 import math
-import zipfile
-import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from explorer.data import MAX_BYTES, Dataset
+from explorer.data import DataError, Dataset
+from explorer.data.npz import read_npz
 from explorer.engine import (
     Event,
     Loaded,
@@ -31,14 +30,26 @@ from explorer.engine import (
     Phases,
     SpecError,
     StepState,
+    phase_sequence,
     replayable,
 )
+from explorer.engine.optim import fits
 from explorer.settings import Settings
 from explorer.share import TRAIL_KEY, from_query, to_query
 
 FORMAT = "backprop-explorer-session"
 VERSION = 1
 _BUFFERS = ("velocity", "m", "v")
+# The largest network the sidebar builds (784-128x6-10) saves 4.4 MB of parameters and Adam
+# buffers; metrics rows add about 300 bytes each. Everything is checked against these bounds
+# before any array is allocated or any work is done.
+MAX_FILE_BYTES = 32 * 1024 * 1024  # decompressed, all members together
+MAX_MEMBERS = 64  # meta, then weights and biases of at most 7 layers, three times
+MAX_METRICS = 20_000  # rows; a file keeps the newest
+MAX_COUNT = 10**9  # epoch, step, position, optimizer step
+_MAX_ROW_VALUES = 16  # fields in a metrics row, and gradient norms in one field
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+NOT_OURS = "This is not a Backprop Explorer session file."
 
 
 class SessionFileError(ValueError):
@@ -102,7 +113,7 @@ def save_session(
         "step": state.step - (1 if after_update else 0),
         "position": state.position,
         "optimizer_step": opt.step,
-        "metrics": metrics,
+        "metrics": metrics[-MAX_METRICS:],
     }
     arrays: dict[str, Any] = {f"w{i}": w for i, w in enumerate(params.weights)}
     arrays |= {f"b{i}": b for i, b in enumerate(params.biases)}
@@ -119,38 +130,36 @@ def save_session(
 def _read(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     if not data:
         raise SessionFileError("The session file is empty.")
-    if len(data) > MAX_BYTES:
-        raise SessionFileError("The session file is too large to be one of ours.")
+    if not data.startswith(b"PK"):
+        raise SessionFileError(NOT_OURS)
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(arrays.pop("meta").tobytes().decode())
-    # zipfile reports damage in many ways: an unknown compression method (NotImplementedError),
-    # a flag claiming encryption (RuntimeError), a bad CRC (BadZipFile), a short read (EOFError)
-    except (
-        zipfile.BadZipFile,
-        ValueError,
-        OSError,
-        KeyError,
-        EOFError,
-        RuntimeError,
-        NotImplementedError,
-        zlib.error,
-    ):
-        raise SessionFileError("This is not a Backprop Explorer session file.") from None
+        arrays = read_npz(
+            data, "The session file", max_bytes=MAX_FILE_BYTES, max_members=MAX_MEMBERS
+        )
+    except DataError as exc:
+        raise SessionFileError(str(exc)) from None
+    raw = arrays.pop("meta", None)
+    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1:
+        raise SessionFileError(NOT_OURS)
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    # ValueError: not JSON, or an integer of more than 4,300 digits; RecursionError: nesting
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise SessionFileError(NOT_OURS) from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise SessionFileError("This is not a Backprop Explorer session file.")
+        raise SessionFileError(NOT_OURS)
     if meta.get("version") != VERSION:
+        version = str(meta.get("version"))[:20]
         raise SessionFileError(
-            f"This session file has version {meta.get('version')!r}; this app reads {VERSION}."
+            f"This session file has version {version}; this app reads {VERSION}."
         )
     return meta, arrays
 
 
-def _count(meta: dict[str, Any], key: str) -> int:
+def _count(meta: dict[str, Any], key: str, most: int = MAX_COUNT) -> int:
     value = meta.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SessionFileError(f"The session file's {key} is not a count.")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+        raise SessionFileError(f"The session file's {key} is not a count from 0 to {most:,}.")
     return value
 
 
@@ -161,28 +170,81 @@ def _params(arrays: dict[str, np.ndarray], prefix: str, n: int) -> Params:
     except KeyError:
         raise SessionFileError("The session file is missing some parameters.") from None
     for a in (*weights, *biases):
-        if a.dtype.kind != "f" or not np.isfinite(a).all():
+        if a.dtype not in _DTYPES or not np.isfinite(a).all():
             raise SessionFileError("The session file holds parameters that are not finite numbers.")
     return Params(tuple(w.copy() for w in weights), tuple(b.copy() for b in biases))
 
 
+def _metric_value(value: Any) -> bool:
+    if isinstance(value, list):
+        return len(value) <= _MAX_ROW_VALUES and all(_metric_value(v) for v in value)
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _metrics(meta: dict[str, Any], step: int) -> list[dict[str, Any]]:
+    """The metrics rows: dicts of numbers, None or short lists of numbers, each with the step
+    it was measured at (a file saved just after an update stands one step before it); NaN
+    and infinities become None."""
+    rows = meta.get("metrics", [])
+    if not isinstance(rows, list) or len(rows) > MAX_METRICS:
+        raise SessionFileError(
+            f"The session file's metrics are not a list of at most {MAX_METRICS:,} rows."
+        )
+    for row in rows:
+        if (
+            not isinstance(row, dict)
+            or len(row) > _MAX_ROW_VALUES
+            or not all(_metric_value(v) for v in row.values())
+            or not isinstance(row.get("step"), int)
+            or isinstance(row["step"], bool)
+            or not 0 <= row["step"] <= step + 1
+        ):
+            raise SessionFileError("The session file's metrics are unreadable.")
+        for k, v in row.items():
+            if isinstance(v, float) and not math.isfinite(v):
+                row[k] = None
+    return rows
+
+
+def _tail(
+    meta: dict[str, Any], query: dict[str, str], datasets: Collection[str], n_phases: int
+) -> tuple[Event, ...]:
+    """The phases already run in the saved batch: at most one step's worth."""
+    text = meta.get("tail", "")
+    if not isinstance(text, str):
+        raise SessionFileError("The session file's current batch is unreadable.")
+    link = from_query({**query, TRAIL_KEY: text}, datasets)
+    if link.warnings or not all(isinstance(e, Phases) for e in link.trail):
+        raise SessionFileError("The session file's current batch is unreadable.")
+    if sum(e.n for e in link.trail if isinstance(e, Phases)) > n_phases:
+        raise SessionFileError(
+            f"The session file ran more phases in its current batch than one step has ({n_phases})."
+        )
+    return link.trail
+
+
 def load_session(data: bytes, datasets: Collection[str], dataset_of: Any) -> SavedSession:
     """Read a session file; ``datasets`` are the dataset keys this machine loads and
-    ``dataset_of(settings) -> Dataset`` gives the one the settings name (to check shapes)."""
+    ``dataset_of(settings) -> Dataset`` gives the one the settings name (to check shapes).
+    Every part is checked (types, ranges, counts, finiteness, the optimizer's buffers)
+    before this returns; a caller builds the run from the result off to the side."""
     meta, arrays = _read(data)
     query = meta.get("settings")
     if not isinstance(query, dict) or not all(isinstance(v, str) for v in query.values()):
         raise SessionFileError("The session file's settings are unreadable.")
-    link = from_query({**query, TRAIL_KEY: meta.get("trail") or ""}, datasets)
+    trail_text = meta.get("trail")
+    if trail_text is not None and not isinstance(trail_text, str):
+        raise SessionFileError("The session file's trail is unreadable.")
+    link = from_query({**query, TRAIL_KEY: trail_text or ""}, datasets)
     if link.warnings:
         raise SessionFileError(
             f"The session file's settings are not usable here: {link.warnings[0]}"
         )
     settings = link.settings
-    tail = from_query({**query, TRAIL_KEY: str(meta.get("tail", ""))}, datasets)
     dataset: Dataset = dataset_of(settings)
     spec = settings.network_spec(dataset)
     n = len(spec.layers)
+    tail = _tail(meta, query, datasets, len(phase_sequence(n)))
     params = _params(arrays, "", n)
     buffers = {name: _params(arrays, f"{name}_", n) for name in _BUFFERS if f"{name}_w0" in arrays}
     try:
@@ -192,29 +254,23 @@ def load_session(data: bytes, datasets: Collection[str], dataset_of: Any) -> Sav
     except SpecError as exc:
         raise SessionFileError(f"The session file does not fit its own network: {exc}") from None
     opt_state = OptState(_count(meta, "optimizer_step"), **buffers)
+    if not fits(opt_state, settings.train_config()):
+        raise SessionFileError(
+            f"The session file's optimizer state does not match its optimizer "
+            f"({settings.optimizer})."
+        )
     position = _count(meta, "position")
     if position >= len(dataset.x_train):
         raise SessionFileError("The session file's position lies outside its dataset.")
-    metrics = meta.get("metrics", [])
-    if not isinstance(metrics, list) or not all(
-        isinstance(m, dict)
-        and all(isinstance(v, (int, float, list, type(None))) for v in m.values())
-        for m in metrics
-    ):
-        raise SessionFileError("The session file's metrics are unreadable.")
-    trail = link.trail if meta.get("trail") is not None else (Loaded(),)
-    for m in metrics:
-        for k, v in m.items():
-            if isinstance(v, float) and not math.isfinite(v):
-                m[k] = None
+    step = _count(meta, "step")
     return SavedSession(
         settings,
         params,
         opt_state,
         _count(meta, "epoch"),
-        _count(meta, "step"),
+        step,
         position,
-        trail,
-        tail.trail,
-        metrics,
+        link.trail if trail_text is not None else (Loaded(),),
+        tail,
+        _metrics(meta, step),
     )

@@ -117,10 +117,26 @@ def test_empty_arrays_are_rejected() -> None:
         load_npz(npz_bytes(**arrays))
 
 
-def test_zip_bomb_is_refused_from_the_directory(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(npz_module, "MAX_BYTES", 1024 * 1024)
+def test_zip_bomb_is_refused_from_the_directory() -> None:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("x.npy", bytes(8 * 1024 * 1024))
-    with pytest.raises(DataError, match="expands to 8 MB"):
+    with pytest.raises(DataError, match="expands to 8 MB, more than the 1 MB"):
+        npz_module.read_npz(buffer.getvalue(), "The file", max_bytes=1024 * 1024)
+
+
+def test_an_npz_claiming_more_values_than_the_app_loads_is_refused_before_allocating() -> None:
+    # 61M uint8 zeros deflate to under 200 KB and fit the 200 MB byte cap: the value cap
+    # refuses them (they would become 244 MB of float32).
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, x=np.zeros(61_000_000, np.uint8), y=np.zeros(1, np.uint8))
+    assert len(buffer.getvalue()) < 200_000
+    with pytest.raises(DataError, match="61,000,001 values, more than the 60,000,000"):
+        load_npz(buffer.getvalue())
+
+
+def test_an_npz_of_many_members_is_refused_before_reading_them() -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, **{f"a{i}": np.zeros(1) for i in range(100)})
+    with pytest.raises(DataError, match="holds 100 arrays; at most 64"):
         load_npz(buffer.getvalue())

@@ -8,6 +8,7 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.engine import Edit
+from tests.conftest import assert_same_state
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -40,7 +41,7 @@ def test_editing_a_weight_updates_the_forward_pass_and_steps_back() -> None:
     assert np.array_equal(z, expected)  # the forward pass uses the edited weight
     for _ in range(3):
         at.button(key="b_back").click().run()
-    assert run.stepper.state is before
+    assert_same_state(run.stepper.state, before)
 
 
 def test_editing_the_bias() -> None:

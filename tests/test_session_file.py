@@ -115,7 +115,7 @@ def _good_arrays() -> dict[str, np.ndarray]:
     ("make", "message"),
     [
         (lambda: b"", "empty"),
-        (lambda: b"PK\x03\x04 not really a zip", "not a Backprop Explorer session"),
+        (lambda: b"PK\x03\x04 not really a zip", "damaged"),
         (lambda: _npz(x=np.zeros(3)), "not a Backprop Explorer session"),
         (lambda: _npz(meta=np.frombuffer(b"{not json", dtype=np.uint8)), "not a Backprop"),
         (lambda: _npz(**{**_good_arrays(), "meta": _meta(format="other")}), "not a Backprop"),
@@ -127,13 +127,13 @@ def _good_arrays() -> dict[str, np.ndarray]:
         (lambda: _npz(**{k: v for k, v in _good_arrays().items() if k != "b1"}), "missing"),
         (
             lambda: _npz(**{**_good_arrays(), "w0": np.array([object()], dtype=object)}),
-            "not a Backprop",
+            "Python objects",
         ),
         (
             lambda: _npz(**{**_good_arrays(), "meta": _meta(settings={"dataset": "imagenet"})}),
             "not usable",
         ),
-        (lambda: save_session(SETTINGS, stepper().state, 8, [])[:-100], "not a Backprop"),
+        (lambda: save_session(SETTINGS, stepper().state, 8, [])[:-100], "damaged"),
     ],
 )
 def test_bad_files_are_refused_clearly(make: object, message: str) -> None:

@@ -26,13 +26,16 @@ from explorer.data.dataset import (
     pixels_to_unit,
     stratified_split,
 )
-from explorer.data.source import MAX_BYTES, Source, describe, read_source
+from explorer.data.source import MAX_BYTES, MAX_VALUES, Source, describe, read_source
 
 KERAS_KEYS = ("x_train", "y_train", "x_test", "y_test")
 PLAIN_KEYS = ("x", "y")
 # Used when the file has only x and y: a fifth of every class for testing, always the same.
 TEST_FRACTION = 0.2
 SPLIT_SEED = 0
+# A dataset needs four arrays; every member is opened to check its header, so their count is
+# bounded too (100,000 tiny members took 10 s).
+MAX_MEMBERS = 64
 _HEADER_READERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
@@ -49,7 +52,7 @@ def load_npz(
     """A Dataset from a Keras-style .npz of images and class labels."""
     label = describe(source, ".npz file")
     what = f"The {label}"
-    arrays = _read_arrays(read_source(source, what), what)
+    arrays = read_npz(read_source(source, what), what)
     if all(key in arrays for key in KERAS_KEYS):
         x_train, x_test = _images(arrays["x_train"], what), _images(arrays["x_test"], what)
         y_train = class_labels(arrays["y_train"], "y_train")
@@ -99,7 +102,17 @@ def _images(x: npt.NDArray[np.generic], what: str) -> npt.NDArray[np.generic]:
     return x
 
 
-def _read_arrays(data: bytes, what: str) -> dict[str, npt.NDArray[np.generic]]:
+def read_npz(
+    data: bytes,
+    what: str,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_members: int = MAX_MEMBERS,
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The arrays of an .npz, read with every guard an uploaded archive needs: no pickles,
+    at most ``max_members`` arrays, at most ``max_bytes`` once decompressed, at most
+    MAX_VALUES values, and no header claiming more than its member holds. ``what`` names the
+    file; raises DataError."""
     if not data.startswith(b"PK"):
         raise DataError(
             f"{what} does not look like an .npz file: an .npz is a zip archive of arrays, "
@@ -107,16 +120,24 @@ def _read_arrays(data: bytes, what: str) -> dict[str, npt.NDArray[np.generic]]:
         )
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > max_members:
+                raise DataError(
+                    f"{what} holds {len(members):,} arrays; at most {max_members} are read."
+                )
             # The sizes in the zip directory bound what reading can produce: zipfile stops at
             # them, so checking them first stops a zip bomb before any decompression.
-            unpacked = sum(info.file_size for info in archive.infolist())
-            if unpacked > MAX_BYTES:
+            unpacked = sum(info.file_size for info in members)
+            if unpacked > max_bytes:
                 raise DataError(
-                    f"{what} expands to {unpacked // (1024 * 1024):,} MB, more than the "
-                    f"{MAX_BYTES // (1024 * 1024)} MB the app loads."
+                    f"{what} expands to {_megabytes(unpacked)}, more than the "
+                    f"{_megabytes(max_bytes)} the app loads."
                 )
-            for info in archive.infolist():
-                _check_member(archive, info, what)
+            values = sum(_check_member(archive, info, what) for info in members)
+            if values > MAX_VALUES:
+                raise DataError(
+                    f"{what} holds {values:,} values, more than the {MAX_VALUES:,} the app loads."
+                )
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             return {key: npz[key] for key in npz.files}
     except DataError:
@@ -128,9 +149,14 @@ def _read_arrays(data: bytes, what: str) -> dict[str, npt.NDArray[np.generic]]:
         raise DataError(f"{what} is damaged or cut short ({exc}).") from None
 
 
-def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> None:
-    """Refuse a member that is not a plain .npy array, or whose header claims more data than
-    the member holds: NumPy allocates what the header claims before it reads any data."""
+def _megabytes(n: int) -> str:
+    return f"{max(n // (1024 * 1024), 1):,} MB"
+
+
+def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) -> int:
+    """The number of values in a member; refuse one that is not a plain .npy array, or whose
+    header claims more data than the member holds: NumPy allocates what the header claims
+    before it reads any data."""
     with archive.open(info) as member:
         magic = member.read(len(np.lib.format.MAGIC_PREFIX) + 2)  # the prefix, then a version
         if len(magic) < 8 or not magic.startswith(np.lib.format.MAGIC_PREFIX):
@@ -148,9 +174,10 @@ def _check_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, what: str) ->
             f"{what} holds Python objects, which are never loaded (they could run code); "
             "save plain numeric arrays instead."
         )
-    claimed = math.prod(shape) * dtype.itemsize
-    if claimed > info.file_size:
+    values = math.prod(shape)
+    if values * dtype.itemsize > info.file_size:
         raise DataError(
-            f"{what} is damaged: {info.filename} claims an array of {claimed:,} bytes but "
-            f"holds only {info.file_size:,}."
+            f"{what} is damaged: {info.filename} claims an array of "
+            f"{values * dtype.itemsize:,} bytes but holds only {info.file_size:,}."
         )
+    return values

@@ -13,9 +13,9 @@ from typing import Any
 import streamlit as st
 
 from explorer.data import available_datasets
-from explorer.engine import replay
+from explorer.engine import NonFiniteError, replay
 from explorer.export import sequential_code, standalone_script, torch_state_dict
-from explorer.session_file import load_session, save_session
+from explorer.session_file import SessionFileError, load_session, save_session
 from explorer.torch_backend import torch_available
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, show_refusal
@@ -61,10 +61,17 @@ def _prepare_load(data: bytes) -> Commit:
         position=saved.position,
         trail=saved.trail,
     )
-    replay(run.stepper, saved.tail)
-    run.stepper.set_config(saved.settings.train_config())
-    run.metrics = {m["step"]: _metrics(m) for m in saved.metrics if set(m) == _METRIC_FIELDS}
-    run.record()
+    try:
+        replay(run.stepper, saved.tail)
+        run.stepper.set_config(saved.settings.train_config())
+        run.metrics = {m["step"]: _metrics(m) for m in saved.metrics if set(m) == _METRIC_FIELDS}
+        run.record()
+    except NonFiniteError as exc:
+        where = exc.phase if exc.layer is None else f"{exc.phase} pass, layer {exc.layer + 1}"
+        raise SessionFileError(
+            f"The session file's network cannot be continued: its numbers overflow to NaN "
+            f"or infinity ({where})."
+        ) from None
     run.notice = "Session loaded: training continues where it was saved."
     return lambda: commit_run(run)
 

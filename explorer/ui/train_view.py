@@ -40,6 +40,7 @@ MAX_UI_EPOCHS = 1000
 MAX_CURVE_POINTS = 600
 BACKEND_TITLES = {"numpy": "NumPy", "torch": "PyTorch"}
 PARAMS_FILE = "params_file"
+PARAMS_FILE_ROOM = 1024 * 1024  # in an uploaded parameters file, beyond its weights
 
 
 # -- actions (callbacks) ---------------------------------------------------------------------
@@ -99,13 +100,12 @@ def _read_params_file(run: Run) -> None:
 
 
 def _prepare_params(run: Run, data: bytes) -> Commit:
-    params = load_params(data)
+    # The sidebar's network in float64, and room for the run's JSON and the array headers
+    params = load_params(data, max_bytes=8 * run.spec.n_params + PARAMS_FILE_ROOM)
     try:
         params.check_shapes(run.spec)
     except SpecError as exc:
         raise SpecError(f"{exc} The sidebar builds {run.spec.describe()}.") from None
-    if not params.is_finite():
-        raise SpecError("The file's parameters hold NaN or infinite values.")
 
     def commit() -> None:
         st.session_state.ft_file_params = params
