@@ -1,7 +1,5 @@
-"""Lessons: guided steps through backpropagation, each one click from the Explorer."""
+"""Lessons: guided steps through backpropagation, each stepped in place beside its network."""
 
 from explorer.ui.lessons_view import lessons_page
-from explorer.ui.page import setup
 
-setup()
 lessons_page()

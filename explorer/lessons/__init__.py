@@ -1,9 +1,11 @@
 """Guided lessons, read from the YAML files beside this module (text lives in data, not code).
 
 A lesson is a title, a goal, base settings, and steps; each step has Markdown text, what to
-click or look at, optional settings of its own, and how far to train before showing it
-(``run``: phases, ``run_steps``: whole steps). ``Lesson.start(i)`` turns a step into the
-settings and trail the Explorer opens. Left out: quizzes and progress tracking.
+click or look at, optional settings of its own, how far to train before showing it (``run``:
+phases, ``run_steps``: whole steps: the point where the step's text begins, before the clicks
+it asks for) and which sample of the batch to show (``sample``, optional). ``Lesson.start(i)``
+turns a step into the settings and trail the Lessons page and the Explorer open. Left out:
+quizzes and progress tracking.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class LessonStep:
     settings: Settings
     run_phases: int
     run_steps: int
+    sample: int | None = None  # the batch row to show (0-based), or None: leave the choice
 
 
 @dataclass(frozen=True)
@@ -78,11 +81,15 @@ def _lesson(path: Path) -> Lesson:
                 settings=_settings(base, step.get("settings"), f"{where} step {i + 1}"),
                 run_phases=int(step.get("run", 0)),
                 run_steps=int(step.get("run_steps", 0)),
+                sample=None if step.get("sample") is None else int(step["sample"]),
             )
             for i, step in enumerate(data["steps"])
         )
+        for i, step in enumerate(steps):
+            if step.sample is not None and not 0 <= step.sample < step.settings.batch_size:
+                raise LessonError(f"{where} step {i + 1}: sample {step.sample} is not in a batch")
         return Lesson(path.stem, str(data["title"]), str(data["goal"]).strip(), steps)
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LessonError(f"{where}: missing or malformed field {exc}") from None
 
 

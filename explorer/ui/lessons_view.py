@@ -1,7 +1,15 @@
-"""The Lessons page: pick a lesson, read it step by step, open any step in the Explorer.
+"""The Lessons page: a lesson's text beside its live network, stepped in place.
 
-Each step's "Open in Explorer" builds the step's network and trains it to the point the text
-talks about (replaying its trail), so a class can start any step with one click.
+Choosing a lesson or a step (Back / Next) builds the step's network and trains it to where the
+step's text begins (its trail replayed), and makes it the session's network: the sidebar shows
+it, and every page uses it from then on. Beside the text are the Explorer's own step controls,
+view options, status, graph, inspector and tiles (imported from ``explorer_view`` and
+``inspector_view``), so the student does what the step says right here. A network the user built
+or trained elsewhere is never replaced unasked: the page offers to load the step instead.
+"Open in Explorer" goes on with the same network on the Explorer page.
+
+The chosen lesson is kept under its own key: Streamlit drops a widget's value once a page
+without the widget has run, which reset the selector to lesson 1 on every return.
 """
 
 from __future__ import annotations
@@ -10,11 +18,102 @@ import streamlit as st
 
 from explorer.lessons import Lesson, load_lessons
 from explorer.ui.datasets import dataset_for
-from explorer.ui.page import open_in_explorer
+from explorer.ui.explorer_view import (
+    PLAY_INTERVAL,
+    _play_tick,
+    controls,
+    graph,
+    metrics,
+    prediction,
+    status,
+    view_options,
+)
+from explorer.ui.guard import Commit, guard, show_refusal
+from explorer.ui.inspector_view import inspector
+from explorer.ui.page import (
+    EXPLORER_PAGE,
+    commit_run,
+    open_in_explorer,
+    prepare_run,
+    setup,
+    write_link,
+)
+from explorer.ui.presenter import presenting
+from explorer.ui.session import KEY, Run
+from explorer.ui.sidebar import DEFAULTS
+from explorer.ui.training_view import plane_tab
+
+LESSON = "lesson_key"  # the chosen lesson, kept across pages
+LESSON_RUN = "lesson_run"  # (lesson key, step index, the Run that step built)
+LOAD = "lesson_load"  # where a refused step is reported (see explorer.ui.guard)
+_MOVED = "lesson_moved"  # a step was loaded from inside the fragment: redraw the sidebar too
 
 
-def _move(key: str, delta: int, n: int) -> None:
-    st.session_state[key] = min(max(st.session_state.get(key, 0) + delta, 0), n - 1)
+def _step_key(lesson: Lesson) -> str:
+    return f"lesson_step_{lesson.key}"
+
+
+def _current(lesson: Lesson, index: int) -> Run | None:
+    """The session's network, if it is the one this step built."""
+    at = st.session_state.get(LESSON_RUN)
+    run = st.session_state.get(KEY)
+    if at is not None and at[:2] == (lesson.key, index) and at[2] is run:
+        return run
+    return None
+
+
+def _replaceable() -> bool:
+    """Whether the session's network may give way to a lesson's without asking: there is none
+    yet (and no link to open), it is an earlier lesson step's, or the untouched default."""
+    run = st.session_state.get(KEY)
+    if run is None:
+        return not st.query_params  # a link is the session's network: setup opens it
+    at = st.session_state.get(LESSON_RUN)
+    if at is not None and at[2] is run:
+        return True
+    return run.settings == DEFAULTS and not run.stepper.state.trail
+
+
+def _load(lesson: Lesson, index: int) -> None:
+    """Make step ``index``'s network the session's (before the sidebar is drawn, or from a
+    callback); a refusal leaves the network as it was and is shown on the page."""
+    settings, trail = lesson.start(index)
+    step = lesson.steps[index]
+
+    def prepare() -> Commit:
+        run = prepare_run(settings, dataset_for(settings), trail=trail)
+
+        def commit() -> None:
+            commit_run(run)
+            st.session_state[LESSON_RUN] = (lesson.key, index, run)
+            if step.sample is not None:
+                st.session_state.w_sample = step.sample
+
+        return commit
+
+    guard(LOAD, prepare)
+
+
+def _move(lesson: Lesson, index: int) -> None:
+    """Back / Next: the new step's text, and its network where the old one may give way."""
+    st.session_state[_step_key(lesson)] = index
+    if _replaceable():
+        _load(lesson, index)
+        st.session_state[_MOVED] = True
+
+
+def _load_here(lesson: Lesson, index: int) -> None:
+    """The user asked for the step's network in place of their own."""
+    _load(lesson, index)
+    st.session_state[_MOVED] = True
+
+
+def _pick(lessons: dict[str, Lesson]) -> None:
+    """The selector changed: that lesson, at the step it was left at."""
+    lesson = lessons[st.session_state.w_lesson]
+    st.session_state[LESSON] = lesson.key
+    if _replaceable():
+        _load(lesson, st.session_state.get(_step_key(lesson), 0))
 
 
 def _open(lesson: Lesson, index: int) -> None:
@@ -24,31 +123,81 @@ def _open(lesson: Lesson, index: int) -> None:
 
 
 def lessons_page() -> None:
-    st.title("Lessons")
     lessons = {lesson.key: lesson for lesson in load_lessons()}
-    key = st.selectbox(
+    if st.session_state.get(LESSON) not in lessons:
+        st.session_state[LESSON] = next(iter(lessons))
+    lesson = lessons[st.session_state[LESSON]]
+    index = min(st.session_state.get(_step_key(lesson), 0), len(lesson.steps) - 1)
+    if _current(lesson, index) is None and _replaceable():
+        _load(lesson, index)  # before the sidebar is drawn, so that it shows the lesson's network
+    setup()
+    if not presenting():
+        st.title("Lessons")
+    st.session_state.w_lesson = lesson.key
+    st.selectbox(
         "Lesson",
         list(lessons),
         format_func=lambda k: f"{list(lessons).index(k) + 1}. {lessons[k].title}",
         key="w_lesson",
+        on_change=_pick,
+        args=(lessons,),
     )
-    lesson = lessons[key]
-    step_key = f"lesson_step_{key}"
-    index = st.session_state.setdefault(step_key, 0)
+    show_refusal(LOAD)
+    _body(lesson)
+
+
+def _body(lesson: Lesson) -> None:
+    """The step's text and its live network, in one fragment: a click reruns this, not the
+    sidebar; Play gives it a timer, as on the Explorer page."""
+    run = st.session_state.get(KEY)
+    ticking = run is not None and run.playing
+
+    @st.fragment(run_every=PLAY_INTERVAL if ticking else None)
+    def live() -> None:
+        if st.session_state.pop(_MOVED, False):
+            st.rerun(scope="app")  # a new network: the sidebar must show it
+        index = min(st.session_state.get(_step_key(lesson), 0), len(lesson.steps) - 1)
+        run = _current(lesson, index)
+        if run is not None:
+            if run.play is not None and ticking:
+                _play_tick(run, run.play)
+            if run.playing != ticking:
+                st.rerun(scope="app")
+            if not run.playing:
+                st.session_state.w_play = False
+        text, network = st.columns([1, 1.9])
+        with text:
+            _step_text(lesson, index, run)
+        with network:
+            if run is None:
+                _offer(lesson, index)
+            else:
+                sample = _live_network(run)
+        if run is not None:
+            with text:
+                inspector(run, sample)
+                prediction(run, sample)
+            write_link(run)
+
+    live()
+
+
+def _step_text(lesson: Lesson, index: int, run: Run | None) -> None:
     step = lesson.steps[index]
+    n = len(lesson.steps)
     st.caption(lesson.goal)
-    st.progress((index + 1) / len(lesson.steps), text=f"Step {index + 1} of {len(lesson.steps)}")
+    st.progress((index + 1) / n, text=f"Step {index + 1} of {n}")
     st.subheader(step.title)
     st.markdown(step.text)
     if step.do:
         st.info(step.do, icon=":material/touch_app:")
-    back, forward, open_col = st.columns([1, 1, 2])
+    back, forward, open_col = st.columns([1, 1, 1.6])
     back.button(
         "Back",
         key="b_lesson_back",
         icon=":material/arrow_back:",
         on_click=_move,
-        args=(step_key, -1, len(lesson.steps)),
+        args=(lesson, index - 1),
         disabled=index == 0,
     )
     forward.button(
@@ -56,15 +205,53 @@ def lessons_page() -> None:
         key="b_lesson_next",
         icon=":material/arrow_forward:",
         on_click=_move,
-        args=(step_key, 1, len(lesson.steps)),
-        disabled=index == len(lesson.steps) - 1,
+        args=(lesson, index + 1),
+        disabled=index == n - 1,
     )
-    open_col.button(
-        "Open in Explorer",
-        key="b_lesson_open",
-        icon=":material/open_in_new:",
+    if run is not None:
+        if open_col.button("Open in Explorer", key="b_lesson_open", icon=":material/open_in_new:"):
+            st.switch_page(EXPLORER_PAGE)  # the same network, as it is now
+    else:
+        open_col.button(
+            "Open in Explorer",
+            key="b_lesson_open",
+            icon=":material/open_in_new:",
+            on_click=_open,
+            args=(lesson, index),
+        )
+
+
+def _offer(lesson: Lesson, index: int) -> None:
+    """The session's network is the user's own: say so, and load the step on request."""
+    run: Run | None = st.session_state.get(KEY)
+    if run is not None:
+        s = run.stepper.state
+        st.info(
+            f"The session's network is your own ({run.spec.describe()}, step {s.step}), not "
+            "this step's. Loading the step replaces it on every page."
+        )
+    st.button(
+        "Load this step's network",
+        key="b_lesson_load",
+        icon=":material/download:",
         type="primary",
-        on_click=_open,
+        on_click=_load_here,
         args=(lesson, index),
-        help="Build this step's network, train it to this point, and go to the Explorer.",
     )
+
+
+def _live_network(run: Run) -> int | None:
+    """The Explorer's step controls, options, status, graph and tiles; the shown sample."""
+    controls(run)
+    if presenting():
+        with st.expander("View options"):
+            color_by, edge_by, sample, top_k = view_options(run)
+    else:
+        color_by, edge_by, sample, top_k = view_options(run)
+    if run.failure:
+        st.error(run.failure)
+    st.caption(status(run))
+    shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
+    plane_tab(run, lambda: graph(run, color_by, edge_by, shown, top_k))
+    metrics(run)
+    return shown
