@@ -163,4 +163,5 @@ def test_drawn_state_is_a_forward_pass_of_one_and_leaves_the_stepper_alone() -> 
 def test_preview_blows_pixels_up_into_blocks() -> None:
     image = preview(np.eye(8))
     assert image.dtype == np.uint8 and image.shape == (136, 136)
-    assert image[0, 0] == 255 and image[0, 17] == 0 and image[17, 17] == 255
+    # ink black on white, as the graph and the figures draw a digit: 1 -> 0 (black), 0 -> 255
+    assert image[0, 0] == 0 and image[0, 17] == 255 and image[17, 17] == 0

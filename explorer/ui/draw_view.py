@@ -120,10 +120,12 @@ def drawn_state(run: Run, pixels: Image) -> StepState:
 
 
 def preview(pixels: Image) -> Array:
-    """The converted image as 8-bit grey, each pixel a block about PREVIEW_PX / side wide."""
+    """The converted image as 8-bit grey, ink black on white as the graph draws the input
+    (an input pixel is its share of ink: 0 blank, 1 full), each pixel a block about
+    PREVIEW_PX / side wide."""
     block = max(1, PREVIEW_PX // pixels.shape[1])
     big = np.kron(np.clip(pixels, 0.0, 1.0), np.ones((block, block)))
-    return np.rint(big * 255).astype(np.uint8)
+    return np.rint((1.0 - big) * 255).astype(np.uint8)
 
 
 def show_prediction(run: Run, pixels: Image, state: StepState) -> None:
@@ -150,7 +152,7 @@ def draw_digit_panel(run: Run) -> None:
     panel = st.expander("Draw a digit", icon=":material/draw:", key=PANEL_KEY, on_change="rerun")
     with panel:
         st.caption(
-            f"Draw one digit on the black square. It is {HOW[run.dataset.input_shape]}, "
+            f"Draw one digit on the white square. It is {HOW[run.dataset.input_shape]}, "
             "then run forward through the network as it is now: train it first."
         )
         pad, beside = st.columns(2)

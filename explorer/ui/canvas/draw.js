@@ -1,4 +1,4 @@
-// The "Draw a digit" canvas: white strokes on black, drawn with a mouse, pen or finger.
+// The "Draw a digit" canvas: black ink on white (as the graph draws a digit), drawn with a mouse, pen or finger.
 // When a stroke ends, every stroke so far goes to Python as the state value "strokes": a list
 // of strokes, each a list of [x, y] points in canvas pixels (data.size square). Clear empties
 // the canvas and sends []. Python rasterises the strokes itself (explorer/digit_input.py), with
@@ -15,10 +15,10 @@ export default function (component) {
   const drawing = canvas.drawing;
 
   function paint() {
-    ctx.fillStyle = "black";
+    ctx.fillStyle = "white";
     ctx.fillRect(0, 0, data.size, data.size);
     Object.assign(ctx, {
-      strokeStyle: "white",
+      strokeStyle: "black",
       lineWidth: data.brush,
       lineCap: "round",
       lineJoin: "round",
