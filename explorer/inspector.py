@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from explorer.engine import ACTIVATIONS, NetworkSpec, Params, Phase, StepState, TrainConfig
+from explorer.engine import (
+    ACTIVATIONS,
+    LOSS_FUNCTIONS,
+    NetworkSpec,
+    Params,
+    Phase,
+    StepState,
+    TrainConfig,
+)
 from explorer.engine.types import Array
 
 QUANTITIES = ("z", "a", "output_der", "input_der")
@@ -118,6 +126,9 @@ class ErrorNumbers:
     target: float
     f_der: float | None
     rule: str  # "chain", "softmax" (Jacobian-vector product), "cross_entropy", "bce"
+    loss: float  # the batch's loss, as the engine computed it
+    sample_loss: float | None  # the shown sample's share (the batch loss is their mean)
+    label: int | None  # the shown sample's class, for cross-entropy
 
 
 @dataclass(frozen=True)
@@ -171,7 +182,8 @@ class UpdateNumbers:
 
 @dataclass(frozen=True)
 class Section:
-    """One part of the report as the page shows it; ``computed`` False means "not yet"."""
+    """One part of the report as the page shows it; ``computed`` False means "not yet".
+    ``phase`` is the phase that computes it (None for the input's, which need none)."""
 
     key: str
     title: str
@@ -179,6 +191,7 @@ class Section:
     latex: tuple[str, ...] = ()
     caption: str = ""
     rows: list[Row] = field(default_factory=list)
+    phase: Phase | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +213,18 @@ class NeuronReport:
     gradient: GradientNumbers | None = None
     update: UpdateNumbers | None = None
     sections: tuple[Section, ...] = ()
+    note: str = ""  # for the batch: what is averaged and what is summed, over how many samples
+
+    @property
+    def newest(self) -> tuple[str, ...]:
+        """The keys of the sections the newest phase so far computed (backward and gradients
+        come with the same one), which the page opens; the first section's if none has run
+        (it says which phase brings it), every section for the input, which needs none."""
+        done = [sec for sec in self.sections if sec.computed]
+        if not done:
+            return (self.sections[0].key,) if self.sections else ()
+        last = done[-1].phase
+        return tuple(sec.key for sec in done if sec.phase == last)
 
 
 # -- formatting -------------------------------------------------------------------------------
@@ -233,11 +258,24 @@ def _plus(v: float) -> str:
     return rf"- {num(-v)}" if v < 0 else rf"+ {num(v)}"
 
 
-def _layer_name(spec: NetworkSpec, layer: int) -> str:
+def layer_name(spec: NetworkSpec, layer: int) -> str:
+    """A layer (0-based, -1 = the input) as the graph's column headers name it: "input",
+    "layer 1", ..., "output"."""
     if layer == -1:
         return "input"
-    kind = "output" if layer == len(spec.layers) - 1 else f"hidden layer {layer + 1}"
-    return f"{kind} ({spec.layers[layer].activation})"
+    return "output" if layer == len(spec.layers) - 1 else f"layer {layer + 1}"
+
+
+def _batch_note(spec: NetworkSpec, layer: int, batch: int) -> str:
+    """What the batch view shows, over how many samples."""
+    if layer == -1:
+        return f"Batch of {batch}: x is the mean over its {batch} samples."
+    target = " and the target" if layer == len(spec.layers) - 1 else ""
+    return (
+        f"Batch of {batch}: z, a{target} are means over the {batch} samples; dL/da, δ and the "
+        f"gradients are sums over them (the loss is their mean, so each sample's δ carries "
+        f"1/{batch}). Choose a Shown sample for one sample's numbers."
+    )
 
 
 def _a_sym(layer: int, index: str) -> str:
@@ -289,7 +327,8 @@ def _terms(weights: Array, values: Array, top: int) -> tuple[tuple[Term, ...], f
 
 
 def _pending(key: str, title: str, phase: Phase) -> Section:
-    return Section(key, title, False, caption=f"Not computed yet: comes with the phase '{phase}'.")
+    caption = f"Not computed yet: comes with the phase '{phase}'."
+    return Section(key, title, False, caption=caption, phase=phase)
 
 
 # -- the sections -----------------------------------------------------------------------------
@@ -354,7 +393,7 @@ def _forward(
     d, j = layer + 1, unit
     bar = "" if sample is not None else r"\bar "
     symbolic = (
-        rf"{bar}z^{{({d})}}_{{{j}}} = \sum_i w^{{({d})}}_{{i{j}}}\,{bar}{_a_sym(layer - 1, 'i')}"
+        rf"{bar}z^{{({d})}}_{{{j}}} = \sum_i w^{{({d})}}_{{i,{j}}}\,{bar}{_a_sym(layer - 1, 'i')}"
         rf" + b^{{({d})}}_{{{j}}}"
     )
     numeric = _sum_latex(terms, rest, n_rest, end=f"{_plus(bias)} = {num(z)}")
@@ -382,6 +421,7 @@ def _forward(
         (symbolic, numeric, activation, equation("f(z)", act.formula)),
         caption,
         rows,
+        Phase("forward", layer),
     )
 
 
@@ -397,9 +437,16 @@ def _error(
     else:
         rule = "chain" if act.elementwise else "softmax"
     # f'(z) on the whole (B, n) array, as the engine computed it, so delta = dL/da f'(z) exactly.
-    f_der = None
-    if rule == "chain" and sample is not None:
-        f_der = float(act.der(state.z[layer])[sample, unit])
+    f_der = sample_loss = None
+    label = None
+    if sample is not None:
+        if rule == "chain":
+            f_der = float(act.der(state.z[layer])[sample, unit])
+        one = slice(sample, sample + 1)
+        z, a, t = state.z[layer][one], state.a[layer][one], err.target[one]
+        sample_loss = float(LOSS_FUNCTIONS[spec.loss].value(z, a, t))
+        if spec.loss == "cross_entropy":
+            label = int(err.target[sample])
     e = ErrorNumbers(
         float(shown(err.output_der, "output_der", sample)[unit]),
         float(shown(err.input_der, "input_der", sample)[unit]),
@@ -407,23 +454,89 @@ def _error(
         _target(spec, err.target, unit, sample),
         f_der,
         rule,
+        float(err.loss),
+        sample_loss,
+        label,
     )
+    batch = len(state.x)
+    loss = _loss_latex(spec, e, state.a[layer], sample)
     lines, why = _error_latex(e, unit, sample, state.a[layer].shape, act.der_formula)
-    row: Row = {"a": e.a, "target": e.target, "dL/da": e.output_der, "δ = dL/dz": e.input_der}
-    if f_der is not None:
-        row["f'(z)"] = f_der
-    return e, Section("error", "Error at the output", True, lines, why, [row])
+    if spec.loss == "cross_entropy":
+        why += " " + _why_output_der(e, unit, sample, batch)
+    if sample is not None:
+        row: Row = {"a": e.a, "target": e.target, "dL/da": e.output_der, "δ = dL/dz": e.input_der}
+        if f_der is not None:
+            row["f'(z)"] = f_der
+    else:
+        row = {
+            f"a (mean of {batch})": e.a,
+            f"target (mean of {batch})": e.target,
+            f"dL/da (sum over {batch})": e.output_der,
+            f"δ = dL/dz (sum over {batch})": e.input_der,
+        }
+    return e, Section(
+        "error", "Error at the output", True, loss + lines, why, [row], Phase("error")
+    )
+
+
+def _loss_latex(
+    spec: NetworkSpec, e: ErrorNumbers, a: Array, sample: int | None
+) -> tuple[str, ...]:
+    """The batch's loss as the engine computed it; for a sample, first that sample's share."""
+    formula = LOSS_FUNCTIONS[spec.loss].formula
+    if sample is None or e.sample_loss is None:
+        return (rf"{formula} = {num(e.loss)}",)
+    n = a.shape[1]
+    if e.label is not None:
+        a_label = float(a[sample, e.label])
+        share = (
+            rf"\ell_{{{sample}}} = -\log a_{{{e.label}}} = -\log {_factor(a_label)}"
+            rf" = {num(e.sample_loss)}\quad(\text{{label {e.label}}})"
+        )
+    elif spec.loss == "mse":
+        share = rf"\ell_{{{sample}}} = \frac{{1}}{{{n}}}\sum_k (a_k - t_k)^2 = {num(e.sample_loss)}"
+    else:
+        share = (
+            rf"\ell_{{{sample}}} = -\frac{{1}}{{{n}}}\sum_k \left[t_k \log a_k + (1 - t_k)"
+            rf"\log(1 - a_k)\right] = {num(e.sample_loss)}"
+        )
+    batch = rf"L = \frac{{1}}{{B}}\sum_b \ell_b = {num(e.loss)}\quad(B = {len(a)})"
+    return share, batch
+
+
+def _why_output_der(e: ErrorNumbers, j: int, sample: int | None, batch: int) -> str:
+    """Why cross-entropy's dL/da_j is 0 where it is, and why delta is not 0 there."""
+    coupled = "δ is not 0: the softmax makes the label's output depend on every z."
+    if sample is not None:
+        if e.label == j:
+            return f"dL/da_{j} = −1/(B·a_{j}): this sample is labelled {j}."
+        return (
+            f"dL/da_{j} = 0: this sample is labelled {e.label}, and L = −log a_{e.label} holds "
+            f"no a_{j}; {coupled}"
+        )
+    labelled = round(e.target * batch)
+    if labelled == 0:
+        return (
+            f"dL/da_{j} sums to 0: it is −1/(B·a_{j}) for a sample labelled {j} and 0 for the "
+            f"others, and none of these {batch} is labelled {j}; {coupled}"
+        )
+    return (
+        f"dL/da_{j} is −1/(B·a_{j}) for the {labelled} of {batch} samples labelled {j}, "
+        f"0 for the other {batch - labelled}."
+    )
 
 
 def _error_latex(
     e: ErrorNumbers, j: int, sample: int | None, shape: tuple[int, ...], der_formula: str
 ) -> tuple[tuple[str, ...], str]:
-    """The output delta's rule for this loss and activation, with numbers for one sample."""
+    """The output delta's rule for this loss and activation, with numbers for one sample or
+    the batch's sums."""
     batch, n = shape[0], shape[0] * shape[1]  # mse and bce average over all B * n_out values
     a, t = num(e.a), num(e.target)
     dz = rf"\frac{{\partial L}}{{\partial z_{{{j}}}}}"
     da = rf"\frac{{\partial L}}{{\partial a_{{{j}}}}}"
     one = sample is not None
+    sums = rf"\sum_b \delta_{{b,{j}}}"
     if e.rule == "cross_entropy":
         lines = [rf"{dz} = \frac{{a_{{{j}}} - t_{{{j}}}}}{{B}}"]
         lines += [rf"= \frac{{{a} - {t}}}{{{batch}}} = {num(e.input_der)}"] if one else []
@@ -431,14 +544,21 @@ def _error_latex(
             "Softmax with cross-entropy: the softmax Jacobian and the log cancel, so delta is "
             "(a − one-hot target) / B, exact even where dL/da overflows."
         )
+        batch_sum = rf"{sums} = \bar a_{{{j}}} - \bar t_{{{j}}} = {a} - {t} = {num(e.input_der)}"
     elif e.rule == "bce":
         lines = [rf"{dz} = \frac{{\sigma(z_{{{j}}}) - t_{{{j}}}}}{{N}}"]
         lines += [rf"= \frac{{{a} - {t}}}{{{n}}} = {num(e.input_der)}"] if one else []
         why = "Sigmoid with binary cross-entropy: delta = (a − t) / N, N = B × outputs."
+        outputs = shape[1]
+        batch_sum = (
+            rf"{sums} = \frac{{\bar a_{{{j}}} - \bar t_{{{j}}}}}{{{outputs}}}"
+            rf" = \frac{{{a} - {t}}}{{{outputs}}} = {num(e.input_der)}"
+        )
     else:
         lines = [rf"{da} = \frac{{2\,(a_{{{j}}} - t_{{{j}}})}}{{N}}"]
         lines += [rf"= \frac{{2\,({a} - {t})}}{{{n}}} = {num(e.output_der)}"] if one else []
         why = "Mean squared error over N = B × outputs values, then the chain rule through f."
+        batch_sum = rf"{sums} = {num(e.input_der)}"
         if e.rule == "chain":
             lines.append(rf"\delta_{{{j}}} = {da}\,f'(z_{{{j}}})")
             lines.append(equation("f'(z)", der_formula))
@@ -454,10 +574,11 @@ def _error_latex(
                 + (rf" = {num(e.input_der)}" if one else "")
             )
     if not one:
-        lines.append(rf"\sum_b \delta_{{b,{j}}} = {num(e.input_der)}")
+        lines.append(batch_sum)
         why += (
-            f" For the batch: sums over the batch (dL/da = {e.output_der:.4g}); each sample's "
-            "row already carries the 1/B of the mean loss."
+            f" For the batch of {batch}: ā and t̄ are means over its samples, dL/da "
+            f"(= {e.output_der:.4g}) and δ sums over them; each sample's row already carries "
+            "the 1/B of the mean loss."
         )
     return tuple(lines), why
 
@@ -482,7 +603,7 @@ def _backward(
     act = ACTIVATIONS[spec.layers[layer].activation]
     d, j = layer + 1, unit
     lines = [
-        rf"\frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}} = \sum_k w^{{({d + 1})}}_{{{j}k}}"
+        rf"\frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}} = \sum_k w^{{({d + 1})}}_{{{j},k}}"
         rf"\,\delta^{{({d + 1})}}_k",
         _sum_latex(terms, rest, n_rest, end=f"= {num(out_der)}"),
         rf"\delta^{{({d})}}_{{{j}}} = \frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}}"
@@ -515,7 +636,13 @@ def _backward(
     rows.append({"k (above)": "dL/da_j", "w_jk·δ_k": out_der})
     numbers = BackwardNumbers(out_der, delta, f_der, terms, rest, n_rest)
     return numbers, Section(
-        "backward", "Backward: the error sent back to this unit", True, tuple(lines), caption, rows
+        "backward",
+        "Backward: the error sent back to this unit",
+        True,
+        tuple(lines),
+        caption,
+        rows,
+        Phase("backward", layer),
     )
 
 
@@ -541,7 +668,7 @@ def _gradient(
     d, j = layer + 1, unit
     a_i = _a_sym(layer - 1, "b,i")
     lines = [
-        rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{i{j}}}}} = \sum_b {a_i}\,"
+        rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{i,{j}}}}} = \sum_b {a_i}\,"
         rf"\delta^{{({d})}}_{{b,{j}}}",
         rf"\frac{{\partial L}}{{\partial b^{{({d})}}_{{{j}}}}}"
         rf" = \sum_b \delta^{{({d})}}_{{b,{j}}} = {num(numbers.bias_grad)}",
@@ -555,7 +682,7 @@ def _gradient(
                 rf" = {_factor(w0.a_source)}\cdot{_factor(delta)} = {num(w0.share)}"
             )
         lines.append(
-            rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{{w0.source}{j}}}}} = {num(w0.grad)}"
+            rf"\frac{{\partial L}}{{\partial w^{{({d})}}_{{{w0.source},{j}}}}} = {num(w0.grad)}"
             r"\quad\text{(whole batch)}"
         )
     caption = (
@@ -572,7 +699,8 @@ def _gradient(
         row["dL/dw_ij (batch)"] = wg.grad
         rows.append(row)
     rows.append({"i": "bias", "dL/dw_ij (batch)": numbers.bias_grad})
-    return numbers, Section("gradient", "Gradients", True, tuple(lines), caption, rows)
+    phase = Phase("backward", layer)
+    return numbers, Section("gradient", "Gradients", True, tuple(lines), caption, rows, phase)
 
 
 def _update(
@@ -604,7 +732,7 @@ def _update(
         for c in (numbers.bias, *numbers.weights)
     ]
     lines, caption = _update_rule(numbers, layer, unit, config)
-    return numbers, Section("update", "Update", True, lines, caption, rows)
+    return numbers, Section("update", "Update", True, lines, caption, rows, Phase("update"))
 
 
 def _update_rule(
@@ -613,7 +741,7 @@ def _update_rule(
     """The update of the weight with the largest gradient (the bias if there is none)."""
     c = numbers.weights[0] if numbers.weights else numbers.bias
     d = layer + 1
-    name = f"b^{{({d})}}_{{{unit}}}" if c.source == -1 else f"w^{{({d})}}_{{{c.source}{unit}}}"
+    name = f"b^{{({d})}}_{{{unit}}}" if c.source == -1 else f"w^{{({d})}}_{{{c.source},{unit}}}"
     if config is None or config.optimizer != "sgd":
         how = "the optimizer" if config is None else config.optimizer
         line = (
@@ -675,10 +803,12 @@ def inspect_neuron(
     if sample is not None and not 0 <= sample < len(state.x):
         raise ValueError(f"Sample {sample} is not in this batch of {len(state.x)}.")
     where = f"sample {sample}" if sample is not None else "batch"
-    title = f"{_layer_name(spec, layer)}, unit {unit} ({where})"
+    activation = "" if layer == -1 else f" ({spec.layers[layer].activation})"
+    title = f"{layer_name(spec, layer)}{activation}, unit {unit} ({where})"
+    note = "" if sample is not None else _batch_note(spec, layer, len(state.x))
     if layer == -1:
         numbers, sections = _input(spec, state, unit, sample, top)
-        return NeuronReport(layer, unit, sample, title, input=numbers, sections=sections)
+        return NeuronReport(layer, unit, sample, title, input=numbers, sections=sections, note=note)
 
     forward = error = backward = gradient = update = None
     parts: list[Section] = []
@@ -710,5 +840,16 @@ def inspect_neuron(
     else:
         parts.append(_pending("update", "Update", Phase("update")))
     return NeuronReport(
-        layer, unit, sample, title, None, forward, error, backward, gradient, update, tuple(parts)
+        layer,
+        unit,
+        sample,
+        title,
+        None,
+        forward,
+        error,
+        backward,
+        gradient,
+        update,
+        tuple(parts),
+        note,
     )

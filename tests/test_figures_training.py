@@ -261,3 +261,24 @@ def test_curves_along_epochs_on_a_log_scale() -> None:
     fig = curves_figure([0.0, 0.5, 1.0], {"loss": [1.0, 0.5, None]}, x_title="epoch", log_y=True)
     assert fig.layout.xaxis.title.text == "epoch" and fig.layout.yaxis.type == "log"
     assert list(fig.data[0].x) == [0.0, 0.5, 1.0]
+
+
+def test_steps_get_whole_number_ticks_epochs_keep_plotlys() -> None:
+    """Two steps (0 and 1) are not ticked 0, 0.2, ..., 1: whole steps tick on whole numbers,
+    at most eight of them; fractional epochs keep plotly's own ticks."""
+    two = curves_figure([0, 1], {"loss": [1.0, 0.9]}).layout.xaxis
+    assert (two.tickmode, two.tick0, two.dtick, two.tickformat) == ("linear", 0, 1, "d")
+    long = curves_figure(list(range(0, 16001, 800)), {"loss": [1.0] * 21}).layout.xaxis
+    assert long.dtick == 2000 and 16000 / long.dtick <= 8
+    epochs = curves_figure([0.0, 0.04, 0.08], {"loss": [1.0, 0.9, 0.8]}, x_title="epoch")
+    assert epochs.layout.xaxis.dtick is None and epochs.layout.xaxis.tickmode is None
+
+
+def test_accuracy_curves_in_percent_as_the_tiles() -> None:
+    fig = curves_figure([0, 1, 2], {"test accuracy": [0.5, 0.929, None]}, percent=True)
+    np.testing.assert_allclose(fig.data[0].y[:2], [50.0, 92.9])
+    assert fig.data[0].y[2] is None
+    assert fig.layout.yaxis.ticksuffix == " %" and fig.layout.yaxis.title.text == "%"
+    assert "%{y:.1f} %" in fig.data[0].hovertemplate
+    loss = curves_figure([0, 1], {"loss": [0.5, 0.4]}, y_title="loss")
+    assert list(loss.data[0].y) == [0.5, 0.4] and loss.layout.yaxis.ticksuffix is None

@@ -17,11 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.engine import ACTIVATIONS, NetworkSpec, Stepper, TrainConfig
+from explorer.engine import ACTIVATIONS, LOSS_FUNCTIONS, NetworkSpec, Stepper, TrainConfig
+from explorer.figures import network_figure
 from explorer.inspector import (
     NeuronReport,
     equation,
     inspect_neuron,
+    layer_name,
     num,
     shown,
     unit_values,
@@ -380,3 +382,128 @@ def test_equation_keeps_what_the_formula_names() -> None:
     assert equation("f(z)", r"\sigma(z) = x") == r"\small f(z) = \sigma(z) = x"
     gelu = equation("f'(z)", ACTIVATIONS["gelu"].der_formula)
     assert gelu.startswith(r"\small \begin{aligned} f'(z) &= ")
+
+
+# -- notation, the loss, the batch's wording, which sections open -------------------------------
+def latex_of(r: NeuronReport, key: str) -> str:
+    return " ".join(next(sec for sec in r.sections if sec.key == key).latex)
+
+
+def test_two_indices_are_separated_by_a_comma() -> None:
+    """w from unit 10 into unit 1 is w_{10,1}, never w_{101} (which reads as unit 101)."""
+    spec = net((12, 11, 3), "relu", "softmax", "cross_entropy")
+    s = stepper(spec)
+    s.finish_step()
+    r = inspect_neuron(spec, s.state, 0, 10, config=SGD)
+    assert r.gradient is not None and r.update is not None
+    source = r.gradient.weights[0].source
+    assert source >= 1  # two numbers that would run together
+    for key in ("gradient", "update"):
+        assert f"w^{{(1)}}_{{{source},10}}" in latex_of(r, key)
+        assert f"_{{{source}10}}" not in latex_of(r, key)
+    assert r"w^{(1)}_{i,10}" in latex_of(r, "forward")
+    hidden = inspect_neuron(spec, s.state, 0, 10, sample=0)
+    assert r"w^{(2)}_{10,k}" in latex_of(hidden, "backward")
+
+
+@pytest.mark.parametrize("spec", [SIGMOID_MSE, RELU_CE, TANH_BCE, SOFTMAX_MSE], ids=str)
+def test_the_error_phase_shows_the_loss_it_computed(spec: NetworkSpec) -> None:
+    s = stepper(spec)
+    for _ in range(len(spec.layers) + 1):
+        s.advance()
+    err, out = s.state.err, len(spec.layers) - 1
+    assert err is not None
+    shares = []
+    for sample in (None, *range(len(s.state.x))):
+        r = inspect_neuron(spec, s.state, out, 0, sample=sample)
+        assert r.error is not None and r.error.loss == err.loss
+        text = latex_of(r, "error")
+        assert f"= {num(err.loss)}" in text
+        if sample is None:
+            assert text.startswith(LOSS_FUNCTIONS[spec.loss].formula)
+            continue
+        assert r.error.sample_loss is not None and num(r.error.sample_loss) in text
+        shares.append(r.error.sample_loss)
+        if spec.loss == "cross_entropy":
+            label = int(err.target[sample])
+            a_label = s.state.a[out][sample, label]
+            assert r.error.label == label
+            assert r.error.sample_loss == pytest.approx(-np.log(a_label), abs=TOL)
+            assert rf"-\log a_{{{label}}} = -\log {num(a_label)}" in text
+    # the batch's loss is the mean of the samples' shares
+    assert np.mean(shares) == pytest.approx(err.loss, abs=TOL)
+
+
+def test_the_batch_view_says_what_is_averaged_and_summed_over_how_many() -> None:
+    spec = RELU_CE
+    s = stepper(spec)
+    for _ in range(len(spec.layers) + 1):
+        s.advance()
+    b = len(s.state.x)
+    r = inspect_neuron(spec, s.state, 1, 2)
+    assert f"Batch of {b}" in r.note and "means" in r.note and "sums" in r.note
+    (row,) = next(sec for sec in r.sections if sec.key == "error").rows
+    assert set(row) == {
+        f"a (mean of {b})",
+        f"target (mean of {b})",
+        f"dL/da (sum over {b})",
+        f"δ = dL/dz (sum over {b})",
+    }
+    # for cross-entropy the sum of the deltas is mean a minus mean target, shown with numbers
+    e = r.error
+    assert e is not None and e.input_der == pytest.approx(e.a - e.target, abs=TOL)
+    assert f"{num(e.a)} - {num(e.target)} = {num(e.input_der)}" in latex_of(r, "error")
+    assert inspect_neuron(spec, s.state, 1, 2, sample=0).note == ""
+
+
+def test_a_zero_dl_da_is_explained_and_delta_is_not_zero() -> None:
+    """Cross-entropy's dL/da_j is 0 for every sample not labelled j: with no sample of the
+    batch labelled 2 the batch's sum is exactly 0, and the inspector says why."""
+    spec = RELU_CE
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(24, 4)), rng.integers(0, 2, size=24)  # classes 0 and 1 only
+    s = Stepper(spec, SGD, x, y, seed=0)
+    for _ in range(len(spec.layers) + 1):
+        s.advance()
+    r = inspect_neuron(spec, s.state, 1, 2)
+    assert r.error is not None and r.error.output_der == 0 and r.error.input_der != 0
+    caption = next(sec for sec in r.sections if sec.key == "error").caption
+    assert f"none of these {len(x[: SGD.batch_size])} is labelled 2" in caption
+    assert "δ is not 0" in caption
+    one = inspect_neuron(spec, s.state, 1, 2, sample=0)
+    assert one.error is not None and one.error.output_der == 0
+    label = int(y[s.state.batch_index[0]])
+    assert f"labelled {label}" in next(sec for sec in one.sections if sec.key == "error").caption
+
+
+def test_the_newest_phase_opens_its_sections() -> None:
+    """Before any phase: the first pending section; then the section the newest phase
+    computed; backward and gradients arrive together; the input needs no phase."""
+    spec = SIGMOID_MSE  # 2-3-2: forward 1, forward 2, error, backward 2, backward 1, update
+    s = stepper(spec)
+    expected = [  # (hidden unit, output unit) after 0, 1, ... phases
+        (("forward",), ("forward",)),
+        (("forward",), ("forward",)),
+        (("forward",), ("forward",)),
+        (("forward",), ("error",)),
+        (("forward",), ("gradient",)),
+        (("backward", "gradient"), ("gradient",)),
+        (("update",), ("update",)),
+    ]
+    for hidden, output in expected:
+        for sample in (None, 0):
+            assert inspect_neuron(spec, s.state, 0, 0, sample=sample).newest == hidden
+            assert inspect_neuron(spec, s.state, 1, 1, sample=sample).newest == output
+        assert inspect_neuron(spec, s.state, -1, 0).newest == ("input", "outgoing")
+        s.advance()
+
+
+def test_layers_are_named_as_the_graph_names_them() -> None:
+    spec = net((3, 4, 4, 2), "tanh", "softmax", "cross_entropy")
+    s = stepper(spec)
+    headers = [a.text for a in network_figure(spec, s.state).layout.annotations]
+    names = [layer_name(spec, layer) for layer in range(-1, len(spec.layers))]
+    assert names == ["input", "layer 1", "layer 2", "output"]
+    for name, header in zip(names, headers, strict=False):
+        assert header.startswith(name)
+    assert inspect_neuron(spec, s.state, 1, 0).title == "layer 2 (tanh), unit 0 (batch)"

@@ -3,6 +3,7 @@ inspector's numbers, the sidebar across reruns, and a diverging run."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -126,11 +127,81 @@ def test_inspector_shows_the_traced_numbers(at: AppTest) -> None:
     assert any(c.value.startswith("Not computed yet") for c in at.caption)
 
 
-def test_gradient_check_button(at: AppTest) -> None:
+def test_gradient_check_gives_a_verdict_in_the_graphs_layer_names(at: AppTest) -> None:
+    """Pass or fail against a stated tolerance, the output called "output" as in the graph;
+    once the network moves on, the old verdict is not shown as the current one."""
     click(at, "b_gradcheck")
-    table = at.session_state["gradient_check"]
-    assert len(table) == len(run_of(at).spec.layers)
-    assert all(float(row["largest relative error"]) < 1e-6 for row in table)
+    (verdict,) = at.success
+    assert (
+        verdict.value.startswith("Pass: all")
+        and "within a relative error of 1e-06" in verdict.value
+    )
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| layer |")]
+    assert "| output (sigmoid) |" in table and "| layer 1 (tanh) |" in table
+    assert "layer 3" not in table and table.count("| pass |") == len(run_of(at).spec.layers)
+    click(at, "b_phase")
+    assert not at.success and not any(m.value.startswith("| layer |") for m in at.markdown)
+    assert any(
+        "Gradients checked at step 0; the network has moved on" in c.value for c in at.caption
+    )
+
+
+def expanded(at: AppTest) -> dict[str, bool]:
+    """The inspector's sections: open or closed, by title."""
+    return {
+        e.label: e.proto.expanded
+        for e in at.expander
+        if e.label not in ("Edit this neuron", "Save, load, export", "Draw a digit")
+    }
+
+
+def test_the_inspector_opens_the_section_of_the_newest_phase(at: AppTest) -> None:
+    """The output neuron of 2-4-2-1 through one step: the section each phase computed is open,
+    the earlier ones closed, so the chain rule just computed is on screen."""
+    run = run_of(at)
+    run.selected = (2, 0)
+    at.run()
+    opened = []
+    for _ in range(len(run.stepper.phases)):
+        click(at, "b_phase")
+        opened.append([title.split(":")[0] for title, is_open in expanded(at).items() if is_open])
+    assert opened == [
+        ["Forward"],  # forward, layer 1: not yet this neuron's; the next to come is open
+        ["Forward"],
+        ["Forward"],
+        ["Error at the output"],
+        ["Gradients"],
+        ["Gradients"],
+        ["Gradients"],
+        ["Update"],
+    ]
+    run.selected = (1, 1)  # a hidden neuron after the update
+    at.run()
+    assert [t.split(":")[0] for t, is_open in expanded(at).items() if is_open] == ["Update"]
+
+
+def test_the_batch_inspector_says_what_is_averaged_over_what(at: AppTest) -> None:
+    for _ in range(4):
+        click(at, "b_phase")
+    run_of(at).selected = (2, 0)
+    at.run()
+    b = len(run_of(at).stepper.state.x)
+    assert any(
+        c.value.startswith(f"Batch of {b}: z, a and the target are means") for c in at.caption
+    )
+    (table,) = [m.value for m in at.markdown if m.value.startswith("| a (mean of")]
+    assert f"target (mean of {b})" in table and f"dL/da (sum over {b})" in table
+    err = run_of(at).stepper.state.err
+    assert any(f"= {num(err.loss)}" in e.value for e in at.latex)  # the batch's loss, shown
+    at.selectbox(key="w_sample").set_value(0).run()
+    assert not any(c.value.startswith("Batch of") for c in at.caption)
+
+
+def test_the_loss_chart_ticks_whole_steps(at: AppTest) -> None:
+    click(at, "b_step")
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == "curves"]
+    xaxis = json.loads(chart.proto.spec)["layout"]["xaxis"]
+    assert xaxis["tickmode"] == "linear" and xaxis["dtick"] == 1 and xaxis["tickformat"] == "d"
 
 
 def test_mnist_sample_builds_a_784_input_network(at: AppTest) -> None:

@@ -4,12 +4,14 @@ numbers, and the weight editor under it) and the gradient check against finite d
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import streamlit as st
 
-from explorer.engine import gradient_check
+from explorer.engine import StepState, gradient_check
+from explorer.gradient_verdict import GradientVerdict, gradient_verdict
 from explorer.inspector import inspect_neuron
 from explorer.ui.edit_view import edit_panel
 from explorer.ui.session import Run
@@ -22,15 +24,23 @@ _SCROLL_WIDE = (
 )
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A gradient check's verdict and the state it was made on (a step makes it stale)."""
+
+    verdict: GradientVerdict
+    state: StepState
+    where: str  # "step 3, after backward, layer 2"
+
+
 def _check_gradients(run: Run) -> None:
     s = run.stepper.state
     check = gradient_check(
         run.spec, s.params, s.x, s.target, max_per_layer=40, rng=np.random.default_rng(0)
     )
-    st.session_state.gradient_check = [
-        {"layer": layer + 1, "largest relative error": f"{err:.2e}"}
-        for layer, err in check.max_rel_error_per_layer().items()
-    ]
+    phase = run.stepper.last_phase
+    where = f"step {s.step}" + (f", after {phase}" if phase is not None else "")
+    st.session_state.gradient_check = _Checked(gradient_verdict(run.spec, check), s, where)
 
 
 def inspector(run: Run, sample: int | None) -> None:
@@ -47,8 +57,13 @@ def inspector(run: Run, sample: int | None) -> None:
         run.spec, run.stepper.state, layer, unit, sample=sample, config=run.stepper.config
     )
     st.markdown(f"**{report.title}**")
+    if report.note:
+        st.caption(report.note)
+    # The newest phase's sections open, the others closed: the chain rule the last click
+    # computed is on screen, not below the forward pass.
+    newest = report.newest
     for section in report.sections:
-        with st.expander(section.title, expanded=section.computed):
+        with st.expander(section.title, expanded=section.key in newest):
             if not section.computed:
                 st.caption(section.caption)
                 continue
@@ -83,7 +98,20 @@ def gradient_panel(run: Run) -> None:
         args=(run,),
         help="Compare backprop with central finite differences on this mini-batch.",
     )
-    table = st.session_state.get("gradient_check")
-    if table:
-        st.dataframe(table, hide_index=True)
-        st.caption("Relative error |backprop − numeric| / max(|backprop|, |numeric|, 1e-6).")
+    checked = st.session_state.get("gradient_check")
+    if not isinstance(checked, _Checked):
+        return
+    if checked.state is not run.stepper.state:
+        st.caption(
+            f"Gradients checked at {checked.where}; the network has moved on since: "
+            "press Check gradients again for these weights."
+        )
+        return
+    verdict = checked.verdict
+    (st.success if verdict.passed else st.error)(verdict.summary)
+    st.markdown(_table(verdict.rows()))
+    st.caption(
+        "On this mini-batch at the current weights. Relative error: |backprop − numeric| / "
+        "max(|backprop|, |numeric|, 1e-6). At most 40 weights and 40 biases of each layer, "
+        "drawn at random."
+    )

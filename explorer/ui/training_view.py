@@ -362,7 +362,7 @@ def curves_panel(run: Run) -> None:
         "test accuracy": [r.test_accuracy for r in rows],
     }
     st.plotly_chart(
-        curves_figure(xs, accuracy, x_title=x_title, y_title="accuracy", height=260),
+        curves_figure(xs, accuracy, x_title=x_title, y_title="accuracy", percent=True, height=260),
         key="accuracy_curves",
         config=CHART,
     )
