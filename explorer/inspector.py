@@ -489,9 +489,9 @@ def _loss_latex(
     n = a.shape[1]
     if e.label is not None:
         a_label = float(a[sample, e.label])
-        share = (
-            rf"\ell_{{{sample}}} = -\log a_{{{e.label}}} = -\log {_factor(a_label)}"
-            rf" = {num(e.sample_loss)}\quad(\text{{label {e.label}}})"
+        share = _rows(
+            rf"\ell_{{{sample}}} &= -\log a_{{{e.label}}}\quad(\text{{label {e.label}}})",
+            rf"&= -\log {_factor(a_label)} = {num(e.sample_loss)}",
         )
     elif spec.loss == "mse":
         share = rf"\ell_{{{sample}}} = \frac{{1}}{{{n}}}\sum_k (a_k - t_k)^2 = {num(e.sample_loss)}"
@@ -526,6 +526,11 @@ def _why_output_der(e: ErrorNumbers, j: int, sample: int | None, batch: int) -> 
     )
 
 
+def _rows(*rows: str) -> str:
+    """Rows aligned on their "&=", one under the other (one line would be cut off)."""
+    return r"\begin{aligned} " + r" \\ ".join(rows) + r" \end{aligned}"
+
+
 def _error_latex(
     e: ErrorNumbers, j: int, sample: int | None, shape: tuple[int, ...], der_formula: str
 ) -> tuple[tuple[str, ...], str]:
@@ -544,15 +549,17 @@ def _error_latex(
             "Softmax with cross-entropy: the softmax Jacobian and the log cancel, so delta is "
             "(a − one-hot target) / B, exact even where dL/da overflows."
         )
-        batch_sum = rf"{sums} = \bar a_{{{j}}} - \bar t_{{{j}}} = {a} - {t} = {num(e.input_der)}"
+        batch_sum = _rows(
+            rf"{sums} &= \bar a_{{{j}}} - \bar t_{{{j}}}", rf"&= {a} - {t} = {num(e.input_der)}"
+        )
     elif e.rule == "bce":
         lines = [rf"{dz} = \frac{{\sigma(z_{{{j}}}) - t_{{{j}}}}}{{N}}"]
         lines += [rf"= \frac{{{a} - {t}}}{{{n}}} = {num(e.input_der)}"] if one else []
         why = "Sigmoid with binary cross-entropy: delta = (a − t) / N, N = B × outputs."
         outputs = shape[1]
-        batch_sum = (
-            rf"{sums} = \frac{{\bar a_{{{j}}} - \bar t_{{{j}}}}}{{{outputs}}}"
-            rf" = \frac{{{a} - {t}}}{{{outputs}}} = {num(e.input_der)}"
+        batch_sum = _rows(
+            rf"{sums} &= \frac{{\bar a_{{{j}}} - \bar t_{{{j}}}}}{{{outputs}}}",
+            rf"&= \frac{{{a} - {t}}}{{{outputs}}} = {num(e.input_der)}",
         )
     else:
         lines = [rf"{da} = \frac{{2\,(a_{{{j}}} - t_{{{j}}})}}{{N}}"]

@@ -429,7 +429,8 @@ def test_the_error_phase_shows_the_loss_it_computed(spec: NetworkSpec) -> None:
             a_label = s.state.a[out][sample, label]
             assert r.error.label == label
             assert r.error.sample_loss == pytest.approx(-np.log(a_label), abs=TOL)
-            assert rf"-\log a_{{{label}}} = -\log {num(a_label)}" in text
+            assert rf"-\log a_{{{label}}}\quad(\text{{label {label}}})" in text
+            assert rf"&= -\log {num(a_label)} = {num(r.error.sample_loss)}" in text
     # the batch's loss is the mean of the samples' shares
     assert np.mean(shares) == pytest.approx(err.loss, abs=TOL)
 
