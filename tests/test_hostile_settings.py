@@ -86,9 +86,9 @@ def test_a_batch_larger_than_the_training_set_is_one_batch_per_epoch(at: AppTest
     at.number_input(key="w_n_points").set_value(20).run()
     at.slider(key="w_train_ratio").set_value(0.1).run()  # 2 training points
     at.number_input(key="w_batch_size").set_value(512).run()
-    for k in (1, 2, 3):
-        step(at)
-        assert status(at).startswith(f"Epoch {k} · step {k} · batch of 2 ·")
+    for k, trained in ((1, "1 epoch"), (2, "2 epochs"), (3, "3 epochs")):
+        step(at)  # a whole epoch each: the next update is in the next one
+        assert status(at).startswith(f"Epoch {k + 1} · step {k} · {trained} trained · batch of 2")
     at.number_input(key="w_batch_size").set_value(1).run()
     assert not at.exception and at.session_state["run"].stepper.state.step == 3
 

@@ -24,12 +24,14 @@ from explorer.ui.graph_view import network_chart, pick_of, picked
 from explorer.ui.inspector_view import gradient_panel, inspector
 from explorer.ui.page import write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
-from explorer.ui.session import PlayClock, Run, act
+from explorer.ui.session import PlayClock, Run, act, count
 from explorer.ui.training_view import plane_tab
 
 PLAY_INTERVAL = 0.25  # seconds between play ticks
 PLAY_RATE = 10.0  # steps a second while playing
 PLAY_MOST_PER_TICK = 4
+PROGRESS_AFTER = 0.3  # seconds of Run N or Epoch before a progress bar shows
+PROGRESS_EVERY = 0.1  # seconds between its updates
 QUANTITY_LABELS = {
     PHASE: "follow the phase",
     "a": "activation a",
@@ -56,12 +58,22 @@ def _finish_step(run: Run) -> None:
 
 
 def _run_steps(run: Run) -> None:
-    n = int(st.session_state.w_run_n)
-    act(run, lambda s: s.run_steps(n))
+    run.queued = ("Run N", int(st.session_state.w_run_n))
 
 
 def _run_epoch(run: Run) -> None:
-    act(run, Stepper.run_epoch)
+    run.queued = ("Epoch", epoch_steps(run.stepper))
+
+
+def epoch_steps(stepper: Stepper) -> int:
+    """The steps ``Stepper.run_epoch`` takes from here: the current batch unless its update
+    is done, then the batches left in its epoch (a whole epoch after its last update)."""
+    s = stepper.state
+    size = stepper.config.batch_size
+    if s.done < len(stepper.phases):
+        return 1 + -(-max(stepper.n_train - s.position - len(s.batch_index), 0) // size)
+    _, position = stepper.next_sample()
+    return -(-(stepper.n_train - position) // size)
 
 
 def _step_back(run: Run) -> None:
@@ -80,6 +92,31 @@ def _reset(run: Run) -> None:
 
 def _play(run: Run) -> None:
     run.play = PlayClock(PLAY_RATE) if st.session_state.w_play else None
+
+
+def _work(run: Run) -> None:
+    """Steps queued by Run N or Epoch, taken here, before the buttons are drawn (Back's state
+    follows), one at a time, with a progress bar once they take over PROGRESS_AFTER seconds
+    (it stays, full, until the next click); an overflow stops them, keeping the steps before
+    it. A click meanwhile interrupts between two steps."""
+    if run.queued is None:
+        return
+    what, steps = run.queued
+    run.queued = None
+    began = shown = time.perf_counter()
+    bar = None
+    for done in range(1, steps + 1):
+        act(run, Stepper.finish_step, record=False)
+        if run.failure:
+            break
+        now = time.perf_counter()
+        if now - began > PROGRESS_AFTER and (now - shown > PROGRESS_EVERY or done == steps):
+            shown = now
+            text = f"{what}: step {done:,} of {steps:,}"
+            bar = st.progress(done / steps, text=text) if bar is None else bar
+            bar.progress(done / steps, text=text)
+    else:
+        run.record()
 
 
 def _play_tick(run: Run, clock: PlayClock) -> None:
@@ -161,7 +198,7 @@ def status(run: Run) -> str:
     last = run.stepper.last_phase
     done = "start of a mini-batch" if last is None else f"done: {last}"
     return (
-        f"Epoch {s.epoch + 1} · step {s.step} · batch of {len(s.batch_index)} · {done} · "
+        f"{count(run.stepper)} · batch of {len(s.batch_index)} · {done} · "
         f"next: {run.stepper.next_phase}"
     )
 
@@ -243,8 +280,11 @@ def prediction(run: Run, sample: int | None) -> None:
 
 
 def metrics(run: Run) -> None:
+    """The tiles and the loss curve, of the network on screen (see ``Run.shown``)."""
+    last = run.shown()
+    if last is None:
+        return
     rows = [run.metrics[k] for k in sorted(run.metrics)]
-    last = rows[-1]
     a, b = st.columns(2)
     a.metric("Train loss", f"{last.train_loss:.4f}")
     b.metric("Test loss", f"{last.test_loss:.4f}")
@@ -282,7 +322,10 @@ def explorer_page(run: Run) -> None:
             st.rerun(scope="app")
         if not run.playing:  # overflow, a rebuilt network, Reset: the switch shows it stopped
             st.session_state.w_play = False
-        controls(run)
+        buttons = st.container()  # drawn after the queued steps, which change what is enabled
+        _work(run)
+        with buttons:
+            controls(run)
         if presenting():  # a projector's 720 px: the graph first, the options one click away
             with st.expander("View options"):
                 color_by, edge_by, sample, top_k = view_options(run)

@@ -16,7 +16,17 @@ import numpy as np
 import streamlit as st
 
 from explorer.data import Dataset
-from explorer.engine import NetworkSpec, NonFiniteError, Params, SpecError, Stepper, evaluate
+from explorer.engine import (
+    Edit,
+    Event,
+    Loaded,
+    NetworkSpec,
+    NonFiniteError,
+    Params,
+    SpecError,
+    Stepper,
+    evaluate,
+)
 from explorer.settings import Settings
 from explorer.views import batch_gradient_norms, gradient_norms
 
@@ -65,10 +75,13 @@ class Run:
     spec: NetworkSpec
     stepper: Stepper
     metrics: dict[int, Metrics] = field(default_factory=dict)
+    # per step: the hand edits in the trail when its metrics were taken (see ``shown``)
+    evaluated: dict[int, tuple[Event, ...]] = field(default_factory=dict)
     selected: tuple[int, int] | None = None
     play: PlayClock | None = None  # None while paused
     notice: str | None = None
     failure: str | None = None
+    queued: tuple[str, int] | None = None  # (what, steps) asked by a button, run by the page
 
     @property
     def playing(self) -> bool:
@@ -92,7 +105,6 @@ class Run:
             self.spec, params, d.x_test[:EVAL_ROWS], d.y_test[:EVAL_ROWS], classify=classify
         )
         batch_loss = s.err.loss if s.err is not None and s.prev_params is not None else None
-        epoch, position = self.stepper.next_sample()
         self.metrics[s.step] = Metrics(
             s.step,
             batch_loss,
@@ -100,9 +112,28 @@ class Run:
             test.loss,
             train.accuracy,
             test.accuracy,
-            epochs=epoch + position / self.stepper.n_train,
+            epochs=epochs_trained(self.stepper),
             grad_norms=self._grad_norms(),
         )
+        self.evaluated[s.step] = self._edits()
+
+    def shown(self) -> Metrics | None:
+        """The metrics of the network as it stands now: those kept for this step if they were
+        taken of this very network, else evaluated now (a step back onto a step that was never
+        recorded, such as one inside an Epoch or Run N, or an edit undone); None if it cannot
+        be evaluated (an overflow)."""
+        step = self.stepper.state.step
+        if step not in self.metrics or self.evaluated.get(step) != self._edits():
+            try:
+                self.record()
+            except NonFiniteError:
+                return None
+        return self.metrics[step]
+
+    def _edits(self) -> tuple[Event, ...]:
+        """What in the trail changed the weights besides training: at a given step, the same
+        edits mean the same weights (training is deterministic)."""
+        return tuple(e for e in self.stepper.state.trail if isinstance(e, Edit | Loaded))
 
     def _grad_norms(self) -> tuple[float, ...]:
         """The gradient norms of the step just taken, or (before any, and after fast-path
@@ -121,6 +152,22 @@ class Run:
         step = self.stepper.state.step
         for later in [k for k in self.metrics if k > step]:
             del self.metrics[later]
+            self.evaluated.pop(later, None)
+
+
+def epochs_trained(stepper: Stepper) -> float:
+    """Training samples used by updates so far, in epochs (a batch not yet updated is unused)."""
+    epoch, position = stepper.next_sample()
+    return epoch + position / stepper.n_train
+
+
+def count(stepper: Stepper) -> str:
+    """Where training stands, in the words every page uses: the epoch the next update belongs
+    to (so a whole epoch trained reads "Epoch 2"), the updates taken, the epochs trained."""
+    trained = epochs_trained(stepper)
+    number = f"{trained:.2g}" if trained < 1 else f"{trained:,.2f}".rstrip("0").rstrip(".")
+    epochs = "1 epoch" if number == "1" else f"{number} epochs"
+    return f"Epoch {stepper.next_sample()[0] + 1} · step {stepper.state.step:,} · {epochs} trained"
 
 
 def build(settings: Settings, dataset: Dataset, params: Params | None = None) -> Run:

@@ -24,14 +24,21 @@ PENALTIES = (0.0, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 DEFAULTS = Settings()
 
 
-def _init_widgets(settings: Settings) -> None:
-    """Seed the widget keys once per session (or from a lesson / link via ``apply``).
+def _init_widgets() -> None:
+    """Seed the widget keys, and hand them back to session state on every later run.
 
-    On later runs every builder value is handed back to session state: each page's widgets are
-    new widgets to Streamlit, which would otherwise drop their values on a page switch and
-    reset the builder, and so rebuild the network, at its minimums."""
-    if "w_dataset" not in st.session_state:
-        apply(settings)
+    The builder's values are the user's network, so they must follow the user across pages.
+    Each page's widgets are new widgets to Streamlit, which drops their values on a page switch
+    unless they are in session state: the hand-back keeps them there after a full run. After a
+    run of only a fragment (any Explorer control) the hand-back has not happened since
+    Streamlit filed the values under the widgets, and the browser reports no widgets on a page
+    switch, so all of them are dropped. Whatever is missing then comes back from the user's
+    network (``run.settings``, a plain session key Streamlit never drops), never from the
+    defaults, which would rebuild the network; the defaults seed a session's first run."""
+    run = st.session_state.get(KEY)
+    known = DEFAULTS if run is None else run.settings
+    if any(key not in st.session_state for key in _keys_of(known)):
+        apply(known)
         return
     for key in _builder_keys():
         if key in st.session_state:
@@ -47,8 +54,18 @@ def _builder_keys() -> list[str]:
     return [k for k in keys if k not in ("w_hidden_sizes", "w_hidden_activations")]
 
 
+def _keys_of(settings: Settings) -> list[str]:
+    """The widget keys that ``apply`` sets for ``settings``."""
+    keys = [f"w_{f.name}" for f in fields(Settings)]
+    keys.remove("w_hidden_sizes")
+    keys.remove("w_hidden_activations")
+    n = len(settings.hidden_sizes)
+    return [*keys, "w_layers", *(f"w_{what}_{i}" for i in range(n) for what in ("size", "act"))]
+
+
 def apply(settings: Settings) -> None:
-    """Set every sidebar widget to ``settings`` (used on first load and by lessons/links)."""
+    """Set every sidebar widget to ``settings`` (used on first load, by lessons and links, and
+    to restore widgets Streamlit dropped)."""
     for f in fields(Settings):
         if f.name in ("hidden_sizes", "hidden_activations"):
             continue
@@ -68,7 +85,7 @@ def _number(label: str, name: str, **kw: Any) -> Any:
 
 def settings_sidebar() -> tuple[Settings, Dataset]:
     """Draw the builder; return the chosen settings and dataset."""
-    _init_widgets(DEFAULTS)
+    _init_widgets()
     sb = st.sidebar
     with sb:
         st.header("Network builder")

@@ -37,7 +37,7 @@ from explorer.figures import (
     probabilities_figure,
     weight_images_figure,
 )
-from explorer.ui.session import Metrics, Run, act
+from explorer.ui.session import Metrics, Run, act, count
 from explorer.ui.trainer import TrainJob, advance, start
 from explorer.views import (
     class_accuracy,
@@ -130,13 +130,14 @@ def controls(run: Run, job: TrainJob | None) -> None:
 
 
 def status(run: Run) -> str:
-    last = run.metrics[max(run.metrics)]
-    s = run.stepper.state
-    parts = [f"Epoch {s.epoch + 1}", f"step {s.step:,}", f"{last.epochs:.2f} epochs trained"]
-    parts.append(f"train loss {last.train_loss:.4f}")
-    parts.append(f"test loss {last.test_loss:.4f}")
-    if last.test_accuracy is not None:
-        parts.append(f"test accuracy {last.test_accuracy:.1%}")
+    """Where training stands and how the network does, in the Explorer's words and figures."""
+    parts = [count(run.stepper)]
+    last = run.shown()
+    if last is not None:
+        parts.append(f"train loss {last.train_loss:.4f}")
+        parts.append(f"test loss {last.test_loss:.4f}")
+        if last.test_accuracy is not None:
+            parts.append(f"test accuracy {last.test_accuracy:.1%}")
     return " · ".join(parts)
 
 

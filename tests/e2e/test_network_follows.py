@@ -1,0 +1,78 @@
+"""A teacher's lesson network in a real browser: opened from a link, stepped with the Explorer's
+controls, it follows the user to every page and back (Streamlit drops the builder's widget
+values on a page switch after a fragment run, which AppTest does not do); after Epoch and Back
+the tiles are those of the network on screen; Epoch shows its progress and counts the epoch."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import expect
+
+LINK = (
+    "?dataset=mnist-sample&hidden_sizes=16,16&hidden_activations=relu,relu"
+    "&head=softmax%20%2B%20cross-entropy&batch_size=32&learning_rate=0.1"
+)
+STATUS = re.compile(r"Epoch \d+ · step \d+")
+
+
+def status(page: Any) -> Any:
+    return page.get_by_text(STATUS).first
+
+
+def tile(page: Any, label: str) -> str:
+    metric = page.get_by_test_id("stMetric").filter(has_text=label)
+    return str(metric.get_by_test_id("stMetricValue").inner_text())
+
+
+def address(page: Any) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def open_link(page: Any, app_url: str) -> None:
+    page.goto(f"{app_url}/{LINK}")
+    expect(page.get_by_text("Opened the shared link")).to_be_visible()
+    expect(status(page)).to_contain_text("step 0")
+
+
+def test_the_lessons_network_follows_the_user_to_every_page(page: Any, app_url: str) -> None:
+    open_link(page, app_url)
+    page.get_by_role("button", name="Next phase").click()  # a fragment run, nothing else
+    expect(status(page)).to_contain_text("done: forward, layer 1")
+    nav = page.get_by_test_id("stSidebarNav")
+    for title, path, shows in (
+        ("Training views", "training", page.get_by_text("Epoch 1 · step 0 · 0 epochs trained")),
+        ("Compare", "compare", page.get_by_role("heading", name="Compare")),
+        ("Full training", "train", page.get_by_text("Trains the sidebar's network, 784-16-16-10")),
+    ):
+        nav.get_by_role("link", name=title).click()
+        # the address bar is the page's link to the session's network: the lesson's, still
+        expect(page).to_have_url(re.compile(rf"/{path}\?dataset=mnist-sample&.*trail="))
+        assert address(page)["hidden_sizes"] == "16,16", title
+        expect(shows).to_be_visible()
+        expect(page.get_by_text("Network rebuilt")).to_have_count(0)
+    nav.get_by_role("link", name="Explorer").click()
+    expect(status(page)).to_contain_text("step 0 · 0 epochs trained · batch of 32")
+    expect(status(page)).to_contain_text("done: forward, layer 1")
+    expect(page.get_by_text("Network rebuilt")).to_have_count(0)
+
+
+def test_epoch_then_back_shows_the_numbers_of_the_network_shown(page: Any, app_url: str) -> None:
+    open_link(page, app_url)
+    untrained = tile(page, "Train loss")
+    page.get_by_role("button", name="Epoch").click()
+    # 250 traced steps take well over the 0.3 s after which the bar shows
+    expect(page.get_by_text("Epoch: step 250 of 250")).to_be_visible()
+    expect(status(page)).to_contain_text("Epoch 2 · step 250 · 1 epoch trained")
+    expect(page.get_by_test_id("stMetric").first).not_to_contain_text(untrained)
+    trained = tile(page, "Train loss")
+    page.get_by_role("button", name="Back").click()
+    expect(status(page)).to_contain_text("step 249 ·")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Train loss")).not_to_contain_text(
+        untrained
+    )
+    page.get_by_role("button", name="Complete step").click()
+    expect(status(page)).to_contain_text("step 250 ·")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Train loss")).to_contain_text(trained)

@@ -1,0 +1,155 @@
+"""One network per session, and every number on screen of the network on screen: the builder
+comes back from the user's network when Streamlit drops its widgets, the tiles follow Back,
+Reset, Run N, Epoch and weight edits, Epoch shows progress and counts as users do, and the
+Training views say the same as the Explorer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explorer.ui import explorer_view
+from explorer.ui.explorer_view import epoch_steps
+from explorer.ui.session import Run, build
+
+APP = str(Path(__file__).parents[1] / "app.py")
+LESSON_LINK = {
+    "dataset": "mnist-sample",
+    "hidden_sizes": "16,16",
+    "hidden_activations": "relu,relu",
+    "head": "softmax + cross-entropy",
+    "batch_size": "32",
+    "learning_rate": "0.1",
+}
+
+
+def app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def run_of(at: AppTest) -> Run:
+    run: Run = at.session_state["run"]
+    return run
+
+
+def status(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Epoch"))
+
+
+def tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def fresh_tiles(run: Run) -> dict[str, str]:
+    """The tiles of the network as it stands, evaluated from scratch."""
+    m = build(run.settings, run.dataset, params=run.stepper.state.params).metrics[0]
+    shown = {"Train loss": f"{m.train_loss:.4f}", "Test loss": f"{m.test_loss:.4f}"}
+    if m.train_accuracy is not None and m.test_accuracy is not None:
+        shown |= {"Train accuracy": f"{m.train_accuracy:.1%}"}
+        shown |= {"Test accuracy": f"{m.test_accuracy:.1%}"}
+    return shown
+
+
+def _a_page_whose_builder_widgets_streamlit_drops() -> None:
+    import streamlit as st
+
+    from explorer.ui.session import sync
+    from explorer.ui.sidebar import _builder_keys, settings_sidebar
+
+    if st.session_state.get("drop"):  # as after a fragment run and a page switch in a browser
+        for key in _builder_keys():
+            if key in st.session_state:
+                del st.session_state[key]
+    sync(*settings_sidebar())
+
+
+def test_dropped_builder_widgets_come_back_from_the_network_not_the_defaults() -> None:
+    """A browser reports no widgets on a page switch after a fragment run (any Explorer
+    control), so Streamlit drops every builder value: the network must stay as it is."""
+    at = AppTest.from_function(_a_page_whose_builder_widgets_streamlit_drops).run()
+    at.selectbox(key="w_dataset").set_value("mnist-sample").run()
+    at.number_input(key="w_size_0").set_value(16).run()
+    run = run_of(at)
+    at.session_state["drop"] = True
+    at.run()
+    assert not at.exception, at.exception
+    assert run_of(at) is run and run.spec.describe() == "784-16-2-10"
+    assert at.selectbox(key="w_dataset").value == "mnist-sample"
+    assert at.number_input(key="w_size_0").value == 16
+
+
+@pytest.mark.parametrize("undo", ["b_back", "b_reset"])
+def test_tiles_after_epoch_then_back_or_reset_are_of_the_network_shown(undo: str) -> None:
+    at = app()
+    click(at, "b_epoch")
+    assert tiles(at) == fresh_tiles(run_of(at))
+    click(at, undo)
+    assert tiles(at) == fresh_tiles(run_of(at))
+
+
+def test_tiles_after_run_n_then_back_and_after_an_edit_undone() -> None:
+    at = app()
+    at.number_input(key="w_run_n").set_value(7).run()
+    click(at, "b_run")
+    click(at, "b_back")
+    run = run_of(at)
+    assert run.stepper.state.step == 6
+    assert tiles(at) == fresh_tiles(run)
+    before = tiles(at)
+    run.stepper.edit(0, 0, 0, 5.0)  # what the inspector's "Set" does, then record()
+    run.record()
+    at.run()
+    assert tiles(at) == fresh_tiles(run) != before
+    click(at, "b_back")  # undoes the edit: same step, the weights before it
+    assert tiles(at) == fresh_tiles(run) == before
+
+
+def test_epoch_counts_as_users_do_and_training_views_say_the_same() -> None:
+    at = app()  # circle: 200 training points, batches of 10
+    click(at, "b_epoch")
+    assert status(at).startswith("Epoch 2 · step 20 · 1 epoch trained ·")
+    explorer_says = status(at).split(" · batch")[0]
+    at.switch_page("app_pages/training.py").run()
+    assert not at.exception, at.exception
+    training_says = next(c.value for c in at.caption if c.value.startswith("Epoch"))
+    assert training_says.startswith(explorer_says + " · train loss ")
+
+
+def test_epoch_shows_progress_when_it_takes_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(explorer_view, "PROGRESS_AFTER", -1.0)
+    at = app()
+    click(at, "b_epoch")
+    bars = at.get("progress")
+    assert bars and bars[-1].proto.text == "Epoch: step 20 of 20"
+
+
+def test_epoch_steps_are_what_run_epoch_takes() -> None:
+    at = app()
+    run = run_of(at)
+    stepper = run.stepper
+    for prepare in (
+        lambda: None,  # a fresh batch
+        lambda: stepper.advance(),  # part-way through its phases
+        lambda: stepper.run_steps(3),  # updated, inside the epoch
+        lambda: stepper.run_epoch(),  # updated, at the epoch's end
+    ):
+        prepare()
+        expected = epoch_steps(stepper)
+        step = stepper.state.step
+        stepper.run_epoch()
+        assert stepper.state.step - step == expected
+        while stepper.state.step > step:
+            stepper.step_back()
