@@ -184,7 +184,17 @@ class FullTraining:
 
     # -- moving --------------------------------------------------------------------------------
     def stop(self) -> None:
+        """Stop between two chunks; the network kept is evaluated (unless it just was), so
+        the figures shown are of the network a page opens."""
+        if self.running and self.epochs[-1].step != self.step:
+            self.epochs.append(self._evaluate())
         self.stopped = True
+
+    @property
+    def epochs_trained(self) -> float:
+        """Training samples used so far, in epochs."""
+        done = min(self.position * self.config.settings.batch_size, len(self.dataset.x_train))
+        return self.epoch + done / len(self.dataset.x_train)
 
     def advance(self, budget_s: float) -> None:
         """Train for about ``budget_s`` seconds (at least one batch), across epoch ends, each

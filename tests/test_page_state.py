@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from explorer.engine import epoch_batches
 from explorer.ui import explorer_view
 from explorer.ui.explorer_view import epoch_steps
 from explorer.ui.session import Run, build
+from tests.conftest import shown
 
 APP = str(Path(__file__).parents[1] / "app.py")
 LESSON_LINK = {
@@ -153,3 +156,60 @@ def test_epoch_steps_are_what_run_epoch_takes() -> None:
         assert stepper.state.step - step == expected
         while stepper.state.step > step:
             stepper.step_back()
+
+
+def test_full_training_stopped_then_opened_keeps_one_count_and_one_evaluation() -> None:
+    at = app()
+    at.switch_page("app_pages/train.py").run()
+    at.number_input(key="w_ft_epochs").set_value(1000).run()
+    at.number_input(key="w_ft_batch").set_value(1).run()
+    click(at, "b_ft_train")
+    while at.session_state["ft_job"].epoch < 2:  # into its third epoch at least
+        at.run()
+    click(at, "b_ft_stop")
+    job = at.session_state["ft_job"]
+    last = job.epochs[-1]
+    assert last.step == job.step  # the network kept is the network evaluated
+    epoch, position = divmod(job.step, job.n_batches)
+    trained = f"{epoch + position / job.n_batches:.2f}".rstrip("0").rstrip(".")
+    trained += " epoch" if trained == "1" else " epochs"
+    said = [i.value for i in at.info] + [c.value for c in at.caption]
+    assert f"Stopped after {job.step:,} steps ({trained} trained); " in " ".join(said)
+    assert f"At step {job.step:,}, {trained} trained (evaluated on every example)." in said
+    assert any(p.proto.text == f"Epoch {epoch + 1} of 1000" for p in at.get("progress"))
+    click(at, "b_ft_open")
+    assert status(at).startswith(f"Epoch {epoch + 1} · step {job.step:,} · {trained} trained")
+    assert tiles(at)["Train loss"] == f"{last.train_loss:.4f}"
+    assert tiles(at)["Test accuracy"] == f"{last.test_accuracy:.1%}"
+    assert any("as Full training evaluated them" in c.value for c in at.caption)
+    run = run_of(at)  # its next batch is the one training would have taken next
+    batches = epoch_batches(len(run.dataset.x_train), 1, run.settings.seed, epoch)
+    assert np.array_equal(run.stepper.state.batch_index, batches[position])
+    at.switch_page("app_pages/explorer.py").run()  # AppTest would rerun Full training
+    click(at, "b_step")  # the next batch is the one training would have taken next
+    assert run_of(at).stepper.state.step == job.step + 1
+    assert tiles(at) == fresh_tiles(run_of(at))
+
+
+def test_a_network_no_link_can_carry_says_so_and_offers_its_file() -> None:
+    at = app()
+    at.switch_page("app_pages/train.py").run()
+    at.number_input(key="w_ft_epochs").set_value(1).run()
+    click(at, "b_ft_train")
+    while at.session_state["ft_job"].running:
+        at.run()
+    click(at, "b_ft_open")
+    assert not at.query_params  # not the link to the untrained network it had before
+    assert any(c.value.startswith("The address bar holds no link") for c in at.caption)
+    assert "Session file" in [b.proto.label for b in at.get("download_button")]
+
+
+def test_a_link_with_rejected_parts_says_what_was_and_was_not_restored() -> None:
+    teacher = app()
+    click(teacher, "b_step")
+    query = {k: v if isinstance(v, str) else v[-1] for k, v in teacher.query_params.items()}
+    student = app({**query, "learning_rate": "huge"})
+    said = " ".join(shown(w.value) for w in student.warning)
+    restored = "Restored from the link: 2-4-2-1 on"
+    assert restored in said and "at step 1 of its training" in said
+    assert "Not restored" in said and "learning" in said

@@ -12,17 +12,19 @@ see PlayClock); it stops by itself when the numbers overflow.
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 
 import streamlit as st
 
 from explorer.engine import Stepper, predict_classes
 from explorer.figures import curves_figure, network_figure
 from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hover_limited
+from explorer.session_file import save_session
 from explorer.ui.draw_view import draw_digit_panel
 from explorer.ui.files_view import files_panel
 from explorer.ui.graph_view import network_chart, pick_of, picked
 from explorer.ui.inspector_view import gradient_panel, inspector
-from explorer.ui.page import write_link
+from explorer.ui.page import unlinkable, write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
 from explorer.ui.session import PlayClock, Run, act, count
 from explorer.ui.training_view import plane_tab
@@ -265,6 +267,33 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
     )
 
 
+def link_note(run: Run) -> None:
+    """Where the address bar cannot link to this network: why, and the file that carries it."""
+    why = unlinkable(run)
+    if why is None:
+        return
+
+    def session_file() -> bytes:
+        s = run.stepper.state
+        metrics = [asdict(m) for m in run.metrics.values()]
+        return save_session(run.settings, s, len(run.stepper.phases), metrics)
+
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.caption(
+        f"The address bar holds no link to this network: {why}, and a link carries only "
+        'settings and steps. Share its session file instead: "Continue a saved session" '
+        "under Save, load, export opens it."
+    )
+    right.download_button(
+        "Session file",
+        session_file,
+        file_name="backprop-session.npz",
+        key="b_link_session",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
 def prediction(run: Run, sample: int | None) -> None:
     s = run.stepper.state
     if len(s.a) < len(run.spec.layers) or sample is None or run.dataset.task != "classification":
@@ -291,6 +320,7 @@ def metrics(run: Run) -> None:
     if last.train_accuracy is not None and last.test_accuracy is not None:
         a.metric("Train accuracy", f"{last.train_accuracy:.1%}")
         b.metric("Test accuracy", f"{last.test_accuracy:.1%}")
+    st.caption(f"Loss and accuracy {run.basis()}.")
     if len(rows) > 1:
         fig = curves_figure(
             [r.step for r in rows],
@@ -334,6 +364,7 @@ def explorer_page(run: Run) -> None:
         if run.failure:
             st.error(run.failure)
         st.caption(status(run))
+        link_note(run)
         shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
         # The graph takes most of the width; the inspector's column is narrower until a click.
         left, right = st.columns([2.4, 1] if run.selected is None else [1.7, 1.1])

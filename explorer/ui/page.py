@@ -29,7 +29,7 @@ from explorer.share import from_query, to_query
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.presenter import presenter_switch
-from explorer.ui.session import KEY, Run, build, sync
+from explorer.ui.session import KEY, Metrics, Run, build, sync
 from explorer.ui.sidebar import apply, settings_sidebar
 
 EXPLORER_PAGE = "app_pages/explorer.py"
@@ -67,14 +67,16 @@ def prepare_run(
     *,
     params: Params | None = None,
     trail: tuple[Event, ...] = (),
+    at: tuple[int, int, int] = (0, 0, 0),
 ) -> Run:
-    """A run of (settings, dataset), from ``params`` or replaying ``trail``, built off to the
-    side: nothing the user sees changes until ``commit_run``."""
+    """A run of (settings, dataset), from ``params`` (trained to ``at``: epoch, step, position)
+    or replaying ``trail``, built off to the side: nothing the user sees changes until
+    ``commit_run``."""
     if params is not None and not params.is_finite():
         raise SpecError(
             "These parameters hold NaN or infinite values; the network cannot use them."
         )
-    run = build(settings, dataset, params)
+    run = build(settings, dataset, params, at=at)
     if trail:
         replay(run.stepper, trail)
         run.record()
@@ -94,13 +96,18 @@ def open_in_explorer(
     params: Params | None = None,
     *,
     trail: tuple[Event, ...] = (),
+    at: tuple[int, int, int] = (0, 0, 0),
+    figures: tuple[Metrics, str] | None = None,
     note: str = "",
 ) -> None:
     """Make the network the user's and go to the Explorer, through the guard (a refusal is
-    shown on the page the button is on). Call it from an ``on_click`` callback."""
+    shown on the page the button is on). ``figures``: its loss and accuracy as the page that
+    trained it evaluated them, and that page's name. Call it from an ``on_click`` callback."""
 
     def prepare() -> Commit:
-        run = prepare_run(settings, dataset, params=params, trail=trail)
+        run = prepare_run(settings, dataset, params=params, trail=trail, at=at)
+        if figures is not None:
+            run.take_figures(*figures)
         run.notice = note or "Opened in the Explorer."
 
         def commit() -> None:
@@ -135,6 +142,8 @@ def _open_link() -> Commit:
         if warnings
         else "Opened the shared link: same network, same step."
     )
+    if warnings:  # what was restored first, then each part that was not
+        warnings.insert(0, f"{_restored(run)} Not restored, the defaults in their place:")
 
     def commit() -> None:
         commit_run(run)
@@ -143,11 +152,28 @@ def _open_link() -> Commit:
     return commit
 
 
+def _restored(run: Run) -> str:
+    s = run.stepper.state
+    where = f"at step {s.step:,} of its training" if s.trail else "untrained"
+    return f"Restored from the link: {run.spec.describe()} on {run.dataset.name}, {where}."
+
+
+def unlinkable(run: Run) -> str | None:
+    """Why no link can carry this network, or None when the address bar holds its link."""
+    if run.settings.dataset not in available_datasets():
+        return "its dataset was uploaded"
+    if not replayable(run.stepper.state.trail):
+        return "its weights came from outside the Explorer (Full training, Compare or a file)"
+    return None
+
+
 def write_link(run: Run) -> None:
-    """Keep the address bar a link to this network at this point (when it can be one)."""
-    trail = run.stepper.state.trail
-    if run.settings.dataset not in available_datasets() or not replayable(trail):
+    """Keep the address bar a link to this network at this point; where no link can carry
+    it (see ``unlinkable``) empty the address bar rather than leave a link to another one."""
+    if unlinkable(run) is not None:
+        if st.query_params:
+            st.query_params.clear()
         return
-    query = to_query(run.settings, trail)
+    query = to_query(run.settings, run.stepper.state.trail)
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)

@@ -82,6 +82,7 @@ class Run:
     notice: str | None = None
     failure: str | None = None
     queued: tuple[str, int] | None = None  # (what, steps) asked by a button, run by the page
+    figures_from: tuple[int, str] | None = None  # (step, whose) when not evaluated here
 
     @property
     def playing(self) -> bool:
@@ -116,6 +117,8 @@ class Run:
             grad_norms=self._grad_norms(),
         )
         self.evaluated[s.step] = self._edits()
+        if self.figures_from is not None and self.figures_from[0] == s.step:
+            self.figures_from = None
 
     def shown(self) -> Metrics | None:
         """The metrics of the network as it stands now: those kept for this step if they were
@@ -134,6 +137,26 @@ class Run:
         """What in the trail changed the weights besides training: at a given step, the same
         edits mean the same weights (training is deterministic)."""
         return tuple(e for e in self.stepper.state.trail if isinstance(e, Edit | Loaded))
+
+    def take_figures(self, metrics: Metrics, whose: str) -> None:
+        """Show ``metrics``, evaluated by ``whose`` of the network as it stands now, in place
+        of this page's evaluation: the figures the user just saw there stay the figures."""
+        self.metrics[self.stepper.state.step] = metrics
+        self.figures_from = (self.stepper.state.step, whose)
+
+    def basis(self) -> str:
+        """What the shown figures were evaluated on, and by whom if not here."""
+        step = self.stepper.state.step
+        if self.figures_from is not None and self.figures_from[0] == step:
+            return f"as {self.figures_from[1]} evaluated them, on every example"
+        d = self.dataset
+        if len(d.x_train) <= EVAL_ROWS and len(d.x_test) <= EVAL_ROWS:
+            return "on every example"
+        train, test = len(d.x_train), len(d.x_test)
+        return (
+            f"on the first {min(train, EVAL_ROWS):,} of {train:,} training and "
+            f"{min(test, EVAL_ROWS):,} of {test:,} test examples"
+        )
 
     def _grad_norms(self) -> tuple[float, ...]:
         """The gradient norms of the step just taken, or (before any, and after fast-path
@@ -164,27 +187,54 @@ def epochs_trained(stepper: Stepper) -> float:
 def count(stepper: Stepper) -> str:
     """Where training stands, in the words every page uses: the epoch the next update belongs
     to (so a whole epoch trained reads "Epoch 2"), the updates taken, the epochs trained."""
-    trained = epochs_trained(stepper)
-    number = f"{trained:.2g}" if trained < 1 else f"{trained:,.2f}".rstrip("0").rstrip(".")
-    epochs = "1 epoch" if number == "1" else f"{number} epochs"
-    return f"Epoch {stepper.next_sample()[0] + 1} · step {stepper.state.step:,} · {epochs} trained"
+    trained = epochs_text(epochs_trained(stepper))
+    return f"Epoch {stepper.next_sample()[0] + 1} · step {stepper.state.step:,} · {trained} trained"
 
 
-def build(settings: Settings, dataset: Dataset, params: Params | None = None) -> Run:
-    """A fresh run: ``params`` if given (a network trained elsewhere), else initialised."""
+def epochs_text(epochs: float) -> str:
+    """ "1 epoch", "0.004 epochs", "35.2 epochs": a count of epochs as every page writes it."""
+    number = f"{epochs:.2g}" if epochs < 1 else f"{epochs:,.2f}".rstrip("0").rstrip(".")
+    return "1 epoch" if number == "1" else f"{number} epochs"
+
+
+def build(
+    settings: Settings,
+    dataset: Dataset,
+    params: Params | None = None,
+    *,
+    at: tuple[int, int, int] = (0, 0, 0),
+) -> Run:
+    """A fresh run: ``params`` if given (a network trained elsewhere), else initialised.
+
+    Parameters other than the settings' own initial ones are not in any link: the trail
+    starts with ``Loaded`` (so ``write_link`` says so instead of linking to the untrained
+    network), and the count goes on from ``at``, the (epoch, step, position in samples) they
+    were trained to."""
     spec = settings.network_spec(dataset)
     stepper = Stepper(
         spec,
         settings.train_config(),
         dataset.x_train,
         dataset.y_train,
-        params=params,
         seed=settings.seed,
         init=settings.init,
     )
+    s = stepper.state
+    if params is not None:
+        params.check_shapes(spec)
+    if params is not None and not _same(params, s.params):
+        epoch, step, position = at
+        stepper.restore(
+            params, s.opt_state, epoch=epoch, step=step, position=position, trail=(Loaded(),)
+        )
     run = Run(settings, dataset, spec, stepper)
     run.record()
     return run
+
+
+def _same(a: Params, b: Params) -> bool:
+    pairs = zip((*a.weights, *a.biases), (*b.weights, *b.biases), strict=True)
+    return all(np.array_equal(np.asarray(x, np.float64), y) for x, y in pairs)
 
 
 def sync(settings: Settings, dataset: Dataset) -> Run:

@@ -30,7 +30,7 @@ from explorer.run_config import RunConfig, load_params, to_json
 from explorer.settings import limits
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.page import open_in_explorer
-from explorer.ui.session import Run
+from explorer.ui.session import Metrics, Run, epochs_text
 
 JOB = "ft_job"
 START_ERROR = "ft_start_error"
@@ -60,9 +60,28 @@ def _stop() -> None:
 
 
 def _open(job: FullTraining) -> None:
+    """The trained network in the Explorer, which counts on from where training stopped."""
     backend = BACKEND_TITLES[job.config.backend]
     note = f"Opened the network trained for {job.step:,} steps on {backend}."
-    open_in_explorer(job.config.settings, job.dataset, job.params(), note=note)
+    position = job.position * job.config.settings.batch_size  # 0 after a finished epoch
+    at = (job.epoch, job.step, position)
+    last = job.epochs[-1]
+    figures = None
+    if last.step == job.step:  # evaluated as it stands: after its last epoch, or at Stop
+        trained = job.epochs_trained
+        metrics = Metrics(
+            job.step,
+            None,
+            last.train_loss,
+            last.test_loss,
+            last.train_accuracy,
+            last.test_accuracy,
+            epochs=trained,
+        )
+        figures = (metrics, "Full training")
+    open_in_explorer(
+        job.config.settings, job.dataset, job.params(), at=at, figures=figures, note=note
+    )
 
 
 def _download_mnist() -> None:
@@ -240,7 +259,10 @@ def progress(job: FullTraining) -> None:
     if job.failure:
         st.error(job.failure)
     elif job.stopped:
-        st.info(f"Stopped after {job.step:,} steps; the network keeps what it learned.")
+        st.info(
+            f"Stopped after {job.step:,} steps ({epochs_text(job.epochs_trained)} trained); "
+            "the network keeps what it learned."
+        )
     elif job.finished:
         st.success(f"Trained {epochs} epochs ({job.step:,} steps) in {job.seconds:.1f} s.")
 
@@ -253,7 +275,8 @@ def numbers(job: FullTraining) -> None:
     if last.train_accuracy is not None and last.test_accuracy is not None:
         cols[2].metric("Train accuracy", f"{last.train_accuracy:.1%}")
         cols[3].metric("Test accuracy", f"{last.test_accuracy:.1%}")
-    st.caption(f"After {last.epoch} of {job.config.epochs} epochs (evaluated on every example).")
+    trained = epochs_text(job.epochs_trained if last.step == job.step else last.epoch)
+    st.caption(f"At step {last.step:,}, {trained} trained (evaluated on every example).")
 
 
 def curves(job: FullTraining) -> None:
