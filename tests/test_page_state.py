@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.engine import epoch_batches
 from explorer.ui import explorer_view
 from explorer.ui.explorer_view import epoch_steps
-from explorer.ui.session import Run, build
+from explorer.ui.session import Run, build, epochs_text
 from tests.conftest import shown
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -131,6 +131,23 @@ def test_epoch_counts_as_users_do_and_training_views_say_the_same() -> None:
     assert training_says.startswith(explorer_says + " · train loss ")
 
 
+@pytest.mark.parametrize(
+    ("epochs", "said"),
+    [
+        (0, "0 epochs"),
+        (0.004, "0.004 epochs"),
+        (0.29, "0.29 epochs"),
+        (0.996, "0.99 epochs"),
+        (1, "1 epoch"),
+        (1.999, "1.99 epochs"),
+        (20, "20 epochs"),
+        (1234.5, "1,234.5 epochs"),
+    ],
+)
+def test_epochs_are_counted_down_never_up(epochs: float, said: str) -> None:
+    assert epochs_text(epochs) == said  # one batch short of an epoch is not "1 epoch"
+
+
 def test_epoch_shows_progress_when_it_takes_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(explorer_view, "PROGRESS_AFTER", -1.0)
     at = app()
@@ -171,8 +188,7 @@ def test_full_training_stopped_then_opened_keeps_one_count_and_one_evaluation() 
     last = job.epochs[-1]
     assert last.step == job.step  # the network kept is the network evaluated
     epoch, position = divmod(job.step, job.n_batches)
-    trained = f"{epoch + position / job.n_batches:.2f}".rstrip("0").rstrip(".")
-    trained += " epoch" if trained == "1" else " epochs"
+    trained = epochs_text(epoch + position / job.n_batches)
     said = [i.value for i in at.info] + [c.value for c in at.caption]
     assert f"Stopped after {job.step:,} steps ({trained} trained); " in " ".join(said)
     assert f"At step {job.step:,}, {trained} trained (evaluated on every example)." in said

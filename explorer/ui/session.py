@@ -8,6 +8,7 @@ Actions that could overflow catch NonFiniteError, stop play, and keep the last f
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -192,8 +193,12 @@ def count(stepper: Stepper) -> str:
 
 
 def epochs_text(epochs: float) -> str:
-    """ "1 epoch", "0.004 epochs", "35.2 epochs": a count of epochs as every page writes it."""
-    number = f"{epochs:.2g}" if epochs < 1 else f"{epochs:,.2f}".rstrip("0").rstrip(".")
+    """A count of epochs as every page writes it ("1 epoch", "0.004 epochs", "35.2 epochs"),
+    cut, never rounded up (0.996 of an epoch is not "1 epoch"), to hundredths, or to
+    thousandths below one hundredth."""
+    scale = 100 if epochs >= 0.01 else 1000
+    cut = math.floor(round(epochs * scale, 6)) / scale
+    number = f"{cut:,.3f}".rstrip("0").rstrip(".")
     return "1 epoch" if number == "1" else f"{number} epochs"
 
 

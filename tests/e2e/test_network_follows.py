@@ -69,7 +69,7 @@ def test_epoch_then_back_shows_the_numbers_of_the_network_shown(page: Any, app_u
     expect(page.get_by_test_id("stMetric").first).not_to_contain_text(untrained)
     trained = tile(page, "Train loss")
     page.get_by_role("button", name="Back").click()
-    expect(status(page)).to_contain_text("step 249 ·")
+    expect(status(page)).to_contain_text("Epoch 1 · step 249 · 0.99 epochs trained")
     expect(page.get_by_test_id("stMetric").filter(has_text="Train loss")).not_to_contain_text(
         untrained
     )
