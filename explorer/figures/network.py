@@ -919,7 +919,7 @@ def _decorations(
     """Layer labels above the columns; for ``phase`` a shaded band and its name below, with an
     arrow the way it goes."""
     n_layers = len(spec.layers)
-    top = _Y_RANGE[1] - 0.04
+    top = 1.05  # the headers' bottom edge, clear of the top neuron however large their text
     notes = []
     for c, x in enumerate(lay.column):
         if c == 0:
@@ -928,8 +928,9 @@ def _decorations(
         else:
             layer = spec.layers[c - 1]
             name = "output" if c == n_layers else f"layer {c}"
-            text = f"{name} · {layer.activation}<br>{layer.size}"
-        notes.append(_note(x, top, text, "#333"))
+            # Two short lines: "output · softmax" on one overlapped its neighbour's label.
+            text = f"{name}<br>{layer.size} {layer.activation}"
+        notes.append({**_note(x, top, text, "#333"), "yanchor": "bottom"})
     if phase is None:
         return [], notes
     if phase.kind == "update":

@@ -10,6 +10,11 @@ package's ``plotly.min.js``, served from this machine by a components-v1 declara
 folder (nothing is fetched from elsewhere); its version may differ from the one inside
 Streamlit's own bundle.
 
+In presenter mode the chart is fitted to the screen: the script sizes it to the window's height
+below the chart's top (at least the figure's height, at most FIT_MAX_PX, again on a resize),
+and the text Python draws in it (layer headers, class names, phase band, colour bar) is
+PROJECTOR_TEXT times larger.
+
 Left out: the figure (``explorer.figures.network``) and what a pick does (the page's callback).
 """
 
@@ -26,6 +31,9 @@ import streamlit as st
 from streamlit.components.v1 import declare_component
 from streamlit.components.v2 import component
 
+from explorer.figures.network import NODE_TRACE
+from explorer.ui.presenter import presenting
+
 # Declared for its folder only: the server then serves plotly.min.js at this component's URL.
 _PLOTLY_JS = declare_component("plotly_js", path=str(Path(plotly.__file__).parent / "package_data"))
 _ASSETS = Path(__file__).parent / "graph"
@@ -37,6 +45,9 @@ _graph = component(
     # plotly.js puts its styles (hover labels) in the document's head: no shadow root.
     isolate_styles=False,
 )
+PROJECTOR_TEXT = 1.5  # presenter mode: the graph's 11 px labels become 16 px
+FIT_MAX_PX = 1000  # presenter mode: the tallest the chart grows on a large screen
+FIT_BELOW_PX = 8  # presenter mode: room left under the chart, inside the window
 
 
 def plotly_url() -> str:
@@ -60,12 +71,34 @@ def picked(value: Any, n_units: tuple[int, ...]) -> tuple[int, int] | None:
 
 def network_chart(fig: go.Figure, *, key: str, on_pick: Callable[[], None]) -> None:
     """Draw ``fig`` in the kept chart; ``on_pick`` runs (before the rerun) when a neuron is
-    clicked, with ``pick_of(key)`` holding it."""
+    clicked, with ``pick_of(key)`` holding it. In presenter mode it fills the screen's height
+    (never less than the figure's) and its text is larger."""
+    fit = None
+    if presenting():
+        enlarge_text(fig, PROJECTOR_TEXT)
+        fit = {"min": int(fig.layout.height), "max": FIT_MAX_PX, "below": FIT_BELOW_PX}
     _graph(
         key=key,
-        data={"figure": pio.to_json(fig, validate=False), "plotly": plotly_url()},
-        height=int(fig.layout.height),
+        data={"figure": pio.to_json(fig, validate=False), "plotly": plotly_url(), "fit": fit},
+        height="content" if fit else int(fig.layout.height),
         on_pick_change=on_pick,
+    )
+
+
+def enlarge_text(fig: go.Figure, factor: float) -> None:
+    """Every annotation, the hover labels and the colour bar's title and ticks ``factor`` times
+    larger."""
+    for note in fig.layout.annotations:
+        note.font.size = round((note.font.size or 12) * factor)
+    # the layer headers grow upwards from above the top neuron: room for them in the margin
+    fig.update_layout(
+        hoverlabel_font_size=round(11 * factor), margin_t=(fig.layout.margin.t or 0) + 16
+    )
+    fig.update_traces(
+        marker_colorbar_title_font_size=round(12 * factor),
+        marker_colorbar_tickfont_size=round(11 * factor),
+        marker_colorbar_thickness=round(10 * factor),
+        selector={"name": NODE_TRACE},
     )
 
 

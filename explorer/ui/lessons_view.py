@@ -41,7 +41,6 @@ from explorer.ui.page import (
 from explorer.ui.presenter import presenting
 from explorer.ui.session import KEY, Run
 from explorer.ui.sidebar import DEFAULTS
-from explorer.ui.training_view import plane_tab
 
 LESSON = "lesson_key"  # the chosen lesson, kept across pages
 LESSON_RUN = "lesson_run"  # (lesson key, step index, the Run that step built)
@@ -140,6 +139,7 @@ def lessons_page() -> None:
         format_func=lambda k: f"{list(lessons).index(k) + 1}. {lessons[k].title}",
         key="w_lesson",
         on_change=_pick,
+        label_visibility="collapsed" if presenting() else "visible",
         args=(lessons,),
     )
     show_refusal(LOAD)
@@ -165,54 +165,65 @@ def _body(lesson: Lesson) -> None:
                 st.rerun(scope="app")
             if not run.playing:
                 st.session_state.w_play = False
+        if run is not None:  # the step buttons across the page, as on the Explorer
+            controls(run)
+            if run.failure:
+                st.error(run.failure)
+            st.caption(status(run))
         text, network = st.columns([1, 1.9])
         with text:
             _step_text(lesson, index, run)
-        with network:
-            if run is None:
+        if run is None:
+            with network:
                 _offer(lesson, index)
-            else:
-                sample = _live_network(run)
-        if run is not None:
-            with text:
-                inspector(run, sample)
-                prediction(run, sample)
-            write_link(run)
+            return
+        with network:
+            sample = _live_network(run)
+        with text:
+            inspector(run, sample)
+            prediction(run, sample)
+        write_link(run)
 
     live()
 
 
 def _step_text(lesson: Lesson, index: int, run: Run | None) -> None:
+    """Where the lesson is, the way between its steps (above the text: in presenter mode's large
+    type the text runs long), and the step's text and what to do."""
     step = lesson.steps[index]
     n = len(lesson.steps)
-    st.caption(lesson.goal)
+    if not presenting():
+        st.caption(lesson.goal)
     st.progress((index + 1) / n, text=f"Step {index + 1} of {n}")
-    st.subheader(step.title)
-    st.markdown(step.text)
-    if step.do:
-        st.info(step.do, icon=":material/touch_app:")
-    back, forward, open_col = st.columns([1, 1, 1.6])
+    # Not "Back" / "Next": the Explorer's keys press the first button whose label ends so.
+    back, forward = st.columns(2)
     back.button(
-        "Back",
+        "Previous step",
         key="b_lesson_back",
         icon=":material/arrow_back:",
         on_click=_move,
         args=(lesson, index - 1),
         disabled=index == 0,
+        width="stretch",
     )
     forward.button(
-        "Next",
+        "Next step",
         key="b_lesson_next",
         icon=":material/arrow_forward:",
         on_click=_move,
         args=(lesson, index + 1),
         disabled=index == n - 1,
+        width="stretch",
     )
+    st.subheader(step.title)
+    st.markdown(step.text)
+    if step.do:
+        st.info(step.do, icon=":material/touch_app:")
     if run is not None:
-        if open_col.button("Open in Explorer", key="b_lesson_open", icon=":material/open_in_new:"):
+        if st.button("Open in Explorer", key="b_lesson_open", icon=":material/open_in_new:"):
             st.switch_page(EXPLORER_PAGE)  # the same network, as it is now
     else:
-        open_col.button(
+        st.button(
             "Open in Explorer",
             key="b_lesson_open",
             icon=":material/open_in_new:",
@@ -241,17 +252,13 @@ def _offer(lesson: Lesson, index: int) -> None:
 
 
 def _live_network(run: Run) -> int | None:
-    """The Explorer's step controls, options, status, graph and tiles; the shown sample."""
-    controls(run)
+    """The Explorer's view options, graph and tiles; returns the shown sample."""
     if presenting():
         with st.expander("View options"):
             color_by, edge_by, sample, top_k = view_options(run)
     else:
         color_by, edge_by, sample, top_k = view_options(run)
-    if run.failure:
-        st.error(run.failure)
-    st.caption(status(run))
     shown = None if sample is None else min(sample, len(run.stepper.state.x) - 1)
-    plane_tab(run, lambda: graph(run, color_by, edge_by, shown, top_k))
+    graph(run, color_by, edge_by, shown, top_k)
     metrics(run)
     return shown

@@ -1,9 +1,11 @@
 """Presenter mode: larger type and controls for a projector, fewer knobs on screen.
 
 The switch lives in the sidebar; once on, the sidebar is hidden (a 1280x720 projector needs
-the width) and an "Exit presenter mode" button takes its place. Pages ask ``presenting()`` to
+the width) and one compact bar takes its place: a link to every page (the sidebar's navigation
+is hidden with it) and "Exit presenter mode". Tooltips are not shown: one above Next phase
+covered that bar, and a class reads the status line instead. Pages ask ``presenting()`` to
 leave out what a class does not need (gradient check, files, bulk training buttons) and keep
-the step controls.
+the step controls; the graph fits itself to the screen (``explorer.ui.graph_view``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import streamlit as st
 _CSS = """
 <style>
 html { font-size: 19px; }
-[data-testid="stMainBlockContainer"] { padding-top: 1.2rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 0.6rem; padding-bottom: 1rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.5rem; }
 h1 { font-size: 1.7rem !important; padding: 0 !important; }
-.stButton button { font-size: 1.05rem; min-height: 2.8rem; }
+.stButton button { font-size: 1.05rem; min-height: 2.5rem; }
+[data-baseweb="tooltip"], [data-testid="stTooltipContent"] { display: none !important; }
+.st-key-presenter_bar [data-testid="stPageLink"] a { padding: 0.1rem 0.5rem; }
 [data-testid="stCaptionContainer"] { font-size: 1rem; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 header[data-testid="stHeader"] { display: none; }
@@ -26,7 +31,15 @@ header[data-testid="stHeader"] { display: none; }
 """
 
 
-GRAPH_HEIGHT = 360  # px: controls, status and graph within 720
+GRAPH_HEIGHT = 360  # px: the least the graph gets; it grows to the screen's height
+# The pages, as app.py registers them (each link takes its title and icon from there).
+PAGES = (
+    "app_pages/explorer.py",
+    "app_pages/training.py",
+    "app_pages/compare.py",
+    "app_pages/train.py",
+    "app_pages/lessons.py",
+)
 
 
 def presenting() -> bool:
@@ -39,6 +52,10 @@ def _leave() -> None:
 
 def presenter_switch() -> None:
     """The switch, and the styles and the way out when it is on."""
+    # Handed back on every run: each page's toggle is a new widget to Streamlit, which would
+    # drop its value on a page switch (and leave presenter mode with the first link clicked).
+    if "w_presenter" in st.session_state:
+        st.session_state.w_presenter = st.session_state.w_presenter
     st.sidebar.toggle(
         "Presenter mode",
         key="w_presenter",
@@ -46,4 +63,9 @@ def presenter_switch() -> None:
     )
     if presenting():
         st.html(_CSS)
-        st.button("Exit presenter mode", key="b_presenter_exit", on_click=_leave, type="tertiary")
+        with st.container(horizontal=True, key="presenter_bar", vertical_alignment="center"):
+            for page in PAGES:
+                st.page_link(page)
+            st.button(
+                "Exit presenter mode", key="b_presenter_exit", on_click=_leave, type="tertiary"
+            )

@@ -8,18 +8,63 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import ARTIFACTS
+
 STATUS = re.compile(r"Epoch \d+ · step \d+")
 
 
-def test_start_a_lesson(page: Any) -> None:
+# Where plotly drew the last neuron (the output unit), in page pixels.
+LAST_NEURON = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const t = gd._fullData.find(d => d.name === 'neurons');
+  const k = t.x.length - 1;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const r = gd.getBoundingClientRect();
+  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
+}"""
+
+
+def test_step_a_lesson_in_place_leave_and_come_back(page: Any) -> None:
     page.get_by_role("link", name="Lessons").click()
     expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
-    page.get_by_role("button", name="Next").click()
+    # the lesson's network is here and in the sidebar: no hidden layer, no default 2-4-2-1
+    expect(page.locator(".explorer-graph")).to_be_visible()
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("spinbutton", name="Hidden layers")).to_have_value("0")
+    page.get_by_role("button", name="Next step").click()
     expect(page.get_by_text("Step 2 of 5")).to_be_visible()
-    page.get_by_role("button", name="Open in Explorer").click()
-    expect(page.get_by_role("button", name="Next phase")).to_be_visible()
-    # step 2 of lesson 1 runs one phase: the weighted sum has been computed
+    # step 2 begins where its text does: the student clicks Next phase once, here
+    expect(page.get_by_text(STATUS)).to_contain_text("start of a mini-batch")
+    page.get_by_role("button", name="Next phase").click()
     expect(page.get_by_text(STATUS)).to_contain_text("done: forward, layer 1")
+    expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
+    point = page.evaluate(LAST_NEURON)
+    page.mouse.click(point["x"], point["y"])
+    expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lesson_in_place.png"))
+    # away and back: the same lesson, step and network
+    page.get_by_role("link", name="Training views").click()
+    expect(page.get_by_role("link", name="Lessons")).to_be_visible()
+    page.get_by_role("link", name="Lessons").click()
+    expect(page.get_by_text("Step 2 of 5")).to_be_visible()
+    expect(page.get_by_text(STATUS)).to_contain_text("batch of 10 · done: forward, layer 1")
+    page.get_by_role("button", name="Open in Explorer").click()
+    expect(page.get_by_role("heading", name="Backprop Explorer")).to_be_visible()
+    expect(page.get_by_text(STATUS)).to_contain_text("batch of 10 · done: forward, layer 1")
+
+
+def test_the_chosen_lesson_survives_a_visit_elsewhere(page: Any) -> None:
+    page.get_by_role("link", name="Lessons").click()
+    page.get_by_role("combobox", name=re.compile("Lesson")).click()
+    page.get_by_role("option", name=re.compile(r"^3\. ")).click()
+    expect(page.get_by_text("Step 1 of 6")).to_be_visible()
+    expect(page.get_by_text(STATUS)).to_contain_text("batch of 32")
+    page.get_by_role("link", name="Explorer").click()
+    expect(page.get_by_role("heading", name="Backprop Explorer")).to_be_visible()
+    page.get_by_role("link", name="Lessons").click()
+    lesson = page.get_by_role("combobox", name=re.compile("Lesson"))
+    expect(lesson).to_have_value(re.compile("784-16-16-10"))
 
 
 def test_a_corrupt_upload_is_refused_and_the_network_stays(page: Any, tmp_path: Path) -> None:

@@ -7,6 +7,9 @@
 // PageDown = Next phase, Left or PageUp = Back, Space = Play/Pause, Enter = Complete step,
 // ? = the list of keys. They click the page's own buttons by their label, and do nothing while
 // a text or number field has focus.
+//
+// With data.fit (presenter mode) the chart takes the window's height below its own top, within
+// [fit.min, fit.max], and again whenever the window is resized.
 const KEYS = {
   ArrowRight: "Next phase",
   PageDown: "Next phase",
@@ -85,11 +88,19 @@ function onKey(event) {
   event.preventDefault();
 }
 
+function fittedHeight(chart, fit) {
+  const top = chart.getBoundingClientRect().top + window.scrollY;
+  const room = window.innerHeight - top - fit.below;
+  return Math.round(Math.min(fit.max, Math.max(fit.min, room)));
+}
+
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const chart = parentElement.querySelector(".explorer-graph");
   const figure = JSON.parse(data.figure);
+  const listening = new AbortController();
   loadPlotly(data.plotly).then(() => {
+    if (data.fit) figure.layout.height = fittedHeight(chart, data.fit);
     window.Plotly.react(chart, figure.data, figure.layout, {
       displayModeBar: false,
       responsive: true,
@@ -101,8 +112,11 @@ export default function (component) {
         if (point) setTriggerValue("pick", [...point.customdata].map(Number));
       });
     }
+    if (data.fit) {
+      const refit = () => window.Plotly.relayout(chart, { height: fittedHeight(chart, data.fit) });
+      window.addEventListener("resize", refit, { signal: listening.signal });
+    }
   });
-  const listening = new AbortController();
   document.addEventListener("keydown", onKey, { signal: listening.signal });
   return () => listening.abort();
 }
