@@ -76,3 +76,28 @@ def test_epoch_then_back_shows_the_numbers_of_the_network_shown(page: Any, app_u
     page.get_by_role("button", name="Complete step").click()
     expect(status(page)).to_contain_text("step 250 ·")
     expect(page.get_by_test_id("stMetric").filter(has_text="Train loss")).to_contain_text(trained)
+
+
+def test_a_network_from_full_training_is_never_silently_absent_from_the_link(
+    page: Any, app_url: str
+) -> None:
+    open_link(page, app_url)
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name="Full training").click()
+    main = page.get_by_test_id("stMainBlockContainer")
+    epochs = main.get_by_role("spinbutton", name="Epochs")
+    epochs.fill("2")
+    epochs.press("Enter")
+    expect(epochs).to_have_value("2")
+    main.get_by_role("button", name="Train").click()
+    expect(page.get_by_text("Trained 2 epochs (500 steps)")).to_be_visible()
+    figures = page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+    accuracy = figures.get_by_test_id("stMetricValue").inner_text()
+    main.get_by_role("button", name="Open in Explorer").first.click()
+    # the same count and the same figures as Full training, and no link to another network
+    expect(status(page)).to_contain_text("Epoch 3 · step 500 · 2 epochs trained")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text(
+        accuracy
+    )
+    expect(page.get_by_text("The address bar holds no link to this network")).to_be_visible()
+    expect(page.get_by_role("button", name="Session file")).to_be_visible()
+    assert not urlsplit(page.url).query
