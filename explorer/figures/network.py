@@ -928,8 +928,8 @@ def _decorations(
         else:
             layer = spec.layers[c - 1]
             name = "output" if c == n_layers else f"layer {c}"
-            # Two short lines: "output · softmax" on one overlapped its neighbour's label.
-            text = f"{name}<br>{layer.size} {layer.activation}"
+            # Short lines: "output · softmax" on one overlapped its neighbour's label.
+            text = f"{name}<br>{layer.size}<br>{layer.activation}"
         notes.append({**_note(x, top, text, "#333"), "yanchor": "bottom"})
     if phase is None:
         return [], notes

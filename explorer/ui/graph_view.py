@@ -92,7 +92,7 @@ def enlarge_text(fig: go.Figure, factor: float) -> None:
         note.font.size = round((note.font.size or 12) * factor)
     # the layer headers grow upwards from above the top neuron: room for them in the margin
     fig.update_layout(
-        hoverlabel_font_size=round(11 * factor), margin_t=(fig.layout.margin.t or 0) + 16
+        hoverlabel_font_size=round(11 * factor), margin_t=(fig.layout.margin.t or 0) + 32
     )
     fig.update_traces(
         marker_colorbar_title_font_size=round(12 * factor),
