@@ -89,3 +89,15 @@ def test_a_page_opened_by_its_own_address_is_the_real_app(page: Any, app_url: st
     expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
     expect(page.get_by_role("link", name="Training views")).to_be_visible()
     expect(page.get_by_role("heading", name="Network builder")).to_be_visible()
+
+
+def test_play_runs_on_the_lessons_page(page: Any) -> None:
+    page.get_by_role("link", name="Lessons").click()
+    expect(page.get_by_text("Step 1 of 5")).to_be_visible()
+    play = page.get_by_role("switch", name="Play")
+    label = page.locator("label").filter(has=play)  # the switch's input is styled away
+    label.click()
+    expect(page.get_by_text(STATUS)).to_contain_text(re.compile(r"step [3-9]|step \d\d"))
+    label.click()
+    expect(play).not_to_be_checked()
+    expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
