@@ -1,0 +1,99 @@
+"""The numerical core of a conv block: convolution and 2x2 max-pool, forward and backward.
+
+Arrays are (batch, channels, rows, columns), as torch's. Convolution is im2col by
+``sliding_window_view`` (a view of every k x k window) copied once into a (C*k*k, B*Ho*Wo)
+matrix, and one matmul; no loop runs over pixels (the pool loops over a window's four
+places). Stride is 1; like torch's Conv2d this is cross-correlation (the kernel is not
+flipped).
+
+  z[b,f,y,x]      = sum_{c,i,j} w[f,c,i,j] * xp[b,c,y+i,x+j] + bias[f]   (xp: x zero-padded)
+  dL/dw[f,c,i,j]  = sum_{b,y,x} delta[b,f,y,x] * xp[b,c,y+i,x+j]
+  dL/dxp          = delta zero-padded by k-1, correlated with the kernel turned 180 degrees
+  pool            = max of each 2x2 window; its gradient flows only to the winner
+
+Max-pool ties go to the first in (row, column) order, as torch's CPU kernel does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from explorer.engine.types import Array
+
+
+def _padded(x: Array, pad: int) -> Array:
+    if not pad:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+
+
+def _columns(x: Array, k: int) -> Array:
+    """im2col: every k x k window of x (B, C, H, W) as a (C*k*k, B*Ho*Wo) matrix, laid out
+    with the output column innermost so the copy runs over contiguous rows."""
+    windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (B, C, Ho, Wo, k, k), a view
+    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))  # (C, k, k, B, Ho, Wo)
+    return cols.reshape(-1, windows.shape[0] * windows.shape[2] * windows.shape[3])
+
+
+def _maps(flat: Array, batch: int, shape: tuple[int, ...]) -> Array:
+    """(F, B*Ho*Wo) matmul output -> (B, F, Ho, Wo) (a view)."""
+    return flat.reshape(flat.shape[0], batch, *shape).transpose(1, 0, 2, 3)
+
+
+def conv2d(x: Array, w: Array, b: Array, pad: int) -> Array:
+    """z (B, F, Ho, Wo) of input x (B, C, H, W) and kernels w (F, C, k, k)."""
+    k = w.shape[-1]
+    xp = _padded(x, pad)
+    out = (xp.shape[2] - k + 1, xp.shape[3] - k + 1)
+    z = w.reshape(len(w), -1) @ _columns(xp, k)  # (F, B*Ho*Wo)
+    z += b[:, None]
+    return _maps(z, len(x), out)
+
+
+def conv2d_kernel_der(x: Array, delta: Array, k: int, pad: int) -> Array:
+    """dL/dw (F, C, k, k) from the block's input x and delta = dL/dz (B, F, Ho, Wo)."""
+    c = x.shape[1]
+    d = delta.transpose(1, 0, 2, 3).reshape(delta.shape[1], -1)  # (F, B*Ho*Wo)
+    return (d @ _columns(_padded(x, pad), k).T).reshape(len(d), c, k, k)
+
+
+def conv2d_input_der(delta: Array, w: Array, pad: int) -> Array:
+    """dL/dx (B, C, H, W) from delta = dL/dz (B, F, Ho, Wo) and kernels w (F, C, k, k)."""
+    k = w.shape[-1]
+    full = _padded(delta, k - 1)
+    out = (full.shape[2] - k + 1, full.shape[3] - k + 1)
+    # the kernel turned 180 degrees, channels as rows: (C, F*k*k) against (F, k, k) columns
+    flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(w.shape[1], -1)
+    dxp = _maps(flipped @ _columns(full, k), len(delta), out)  # (B, C, Hp, Wp)
+    if pad:
+        dxp = dxp[:, :, pad:-pad, pad:-pad]
+    return dxp
+
+
+# The four places of a 2x2 window in reading order: (row, column) offsets.
+_PLACES = ((0, 0), (0, 1), (1, 0), (1, 1))
+
+
+def maxpool2x2(a: Array) -> tuple[Array, Array]:
+    """(pooled (B, F, Ho//2, Wo//2), argmax): ``argmax`` is the winner's place in its window,
+    0..3 in reading order (row 2y + argmax // 2, column 2x + argmax % 2 of ``a``)."""
+    hp, wp = a.shape[2] // 2, a.shape[3] // 2
+    pooled = a[:, :, 0 : 2 * hp : 2, 0 : 2 * wp : 2].copy()
+    argmax = np.zeros(pooled.shape, dtype=np.int8)
+    for place, (dy, dx) in enumerate(_PLACES[1:], start=1):
+        candidate = a[:, :, dy : 2 * hp : 2, dx : 2 * wp : 2]
+        better = candidate > pooled  # strictly: a tie stays with the earlier place
+        np.copyto(pooled, candidate, where=better)
+        argmax[better] = place
+    return pooled, argmax
+
+
+def maxpool2x2_der(pooled_der: Array, argmax: Array, shape: tuple[int, ...]) -> Array:
+    """dL/da of the pre-pool maps ``shape`` (B, F, Ho, Wo): each pooled gradient goes to its
+    window's winner, every other entry (and a dropped odd row or column) gets 0."""
+    hp, wp = pooled_der.shape[2:]
+    out = np.zeros(shape, dtype=pooled_der.dtype)
+    for place, (dy, dx) in enumerate(_PLACES):
+        np.copyto(out[:, :, dy : 2 * hp : 2, dx : 2 * wp : 2], pooled_der, where=argmax == place)
+    return out
