@@ -123,12 +123,13 @@ def test_tiles_after_run_n_then_back_and_after_an_edit_undone() -> None:
 def test_epoch_counts_as_users_do_and_training_views_say_the_same() -> None:
     at = app()  # circle: 200 training points, batches of 10
     click(at, "b_epoch")
-    assert status(at).startswith("Epoch 2 · step 20 · 1 epoch trained ·")
-    explorer_says = status(at).split(" · batch")[0]
+    said = status(at)
+    assert said.startswith("Epoch 2 · step 20 · batch of 10 ·")
+    assert said.endswith(" · 1 epoch trained")
     at.switch_page("app_pages/training.py").run()
     assert not at.exception, at.exception
     training_says = next(c.value for c in at.caption if c.value.startswith("Epoch"))
-    assert training_says.startswith(explorer_says + " · train loss ")
+    assert training_says.startswith("Epoch 2 · step 20 · 1 epoch trained · train loss ")
 
 
 @pytest.mark.parametrize(
@@ -194,7 +195,9 @@ def test_full_training_stopped_then_opened_keeps_one_count_and_one_evaluation() 
     assert f"At step {job.step:,}, {trained} trained (evaluated on every example)." in said
     assert any(p.proto.text == f"Epoch {epoch + 1} of 1000" for p in at.get("progress"))
     click(at, "b_ft_open")
-    assert status(at).startswith(f"Epoch {epoch + 1} · step {job.step:,} · {trained} trained")
+    said = status(at)
+    assert said.startswith(f"Epoch {epoch + 1} · step {job.step:,} · batch of 1 ·")
+    assert said.endswith(f" · {trained} trained")
     assert tiles(at)["Train loss"] == f"{last.train_loss:.4f}"
     assert tiles(at)["Test accuracy"] == f"{last.test_accuracy:.1%}"
     assert any("as Full training evaluated them" in c.value for c in at.caption)

@@ -199,9 +199,10 @@ def status(run: Run) -> str:
     s = run.stepper.state
     last = run.stepper.last_phase
     done = "start of a mini-batch" if last is None else f"done: {last}"
+    where, trained = count(run.stepper)
     return (
-        f"{count(run.stepper)} · batch of {len(s.batch_index)} · {done} · "
-        f"next: {run.stepper.next_phase}"
+        f"{where} · batch of {len(s.batch_index)} · {done} · next: {run.stepper.next_phase} · "
+        f"{trained}"
     )
 
 

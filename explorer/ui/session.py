@@ -185,11 +185,11 @@ def epochs_trained(stepper: Stepper) -> float:
     return epoch + position / stepper.n_train
 
 
-def count(stepper: Stepper) -> str:
+def count(stepper: Stepper) -> tuple[str, str]:
     """Where training stands, in the words every page uses: the epoch the next update belongs
-    to (so a whole epoch trained reads "Epoch 2"), the updates taken, the epochs trained."""
-    trained = epochs_text(epochs_trained(stepper))
-    return f"Epoch {stepper.next_sample()[0] + 1} · step {stepper.state.step:,} · {trained} trained"
+    to (so a whole epoch trained reads "Epoch 2") and the updates taken; the epochs trained."""
+    where = f"Epoch {stepper.next_sample()[0] + 1} · step {stepper.state.step:,}"
+    return where, f"{epochs_text(epochs_trained(stepper))} trained"
 
 
 def epochs_text(epochs: float) -> str:

@@ -131,7 +131,7 @@ def controls(run: Run, job: TrainJob | None) -> None:
 
 def status(run: Run) -> str:
     """Where training stands and how the network does, in the Explorer's words and figures."""
-    parts = [count(run.stepper)]
+    parts = list(count(run.stepper))
     last = run.shown()
     if last is not None:
         parts.append(f"train loss {last.train_loss:.4f}")

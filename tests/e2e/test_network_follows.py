@@ -54,8 +54,8 @@ def test_the_lessons_network_follows_the_user_to_every_page(page: Any, app_url: 
         expect(shows).to_be_visible()
         expect(page.get_by_text("Network rebuilt")).to_have_count(0)
     nav.get_by_role("link", name="Explorer").click()
-    expect(status(page)).to_contain_text("step 0 · 0 epochs trained · batch of 32")
-    expect(status(page)).to_contain_text("done: forward, layer 1")
+    expect(status(page)).to_contain_text("step 0 · batch of 32 · done: forward, layer 1")
+    expect(status(page)).to_contain_text("· 0 epochs trained")
     expect(page.get_by_text("Network rebuilt")).to_have_count(0)
 
 
@@ -65,11 +65,13 @@ def test_epoch_then_back_shows_the_numbers_of_the_network_shown(page: Any, app_u
     page.get_by_role("button", name="Epoch").click()
     # 250 traced steps take well over the 0.3 s after which the bar shows
     expect(page.get_by_text("Epoch: step 250 of 250")).to_be_visible()
-    expect(status(page)).to_contain_text("Epoch 2 · step 250 · 1 epoch trained")
+    expect(status(page)).to_contain_text("Epoch 2 · step 250 · batch of 32")
+    expect(status(page)).to_contain_text("· 1 epoch trained")
     expect(page.get_by_test_id("stMetric").first).not_to_contain_text(untrained)
     trained = tile(page, "Train loss")
     page.get_by_role("button", name="Back").click()
-    expect(status(page)).to_contain_text("Epoch 1 · step 249 · 0.99 epochs trained")
+    expect(status(page)).to_contain_text("Epoch 1 · step 249 · batch of 32")
+    expect(status(page)).to_contain_text("· 0.99 epochs trained")
     expect(page.get_by_test_id("stMetric").filter(has_text="Train loss")).not_to_contain_text(
         untrained
     )
@@ -94,7 +96,8 @@ def test_a_network_from_full_training_is_never_silently_absent_from_the_link(
     accuracy = figures.get_by_test_id("stMetricValue").inner_text()
     main.get_by_role("button", name="Open in Explorer").first.click()
     # the same count and the same figures as Full training, and no link to another network
-    expect(status(page)).to_contain_text("Epoch 3 · step 500 · 2 epochs trained")
+    expect(status(page)).to_contain_text("Epoch 3 · step 500 · batch of 32")
+    expect(status(page)).to_contain_text("· 2 epochs trained")
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text(
         accuracy
     )
