@@ -5,14 +5,12 @@
 import pandas  # noqa: F401
 import streamlit as st
 
-# Page icons from the Material font that ships with Streamlit: they show without an emoji font.
+from explorer.ui.pages import PAGES
+
 # The tab icon stays an emoji: a Material one is fetched from fonts.gstatic.com.
 st.set_page_config(page_title="Backprop Explorer", page_icon="🧠", layout="wide")
 pages = [
-    st.Page("app_pages/explorer.py", title="Explorer", icon=":material/hub:", default=True),
-    st.Page("app_pages/training.py", title="Training views", icon=":material/monitoring:"),
-    st.Page("app_pages/compare.py", title="Compare", icon=":material/compare:"),
-    st.Page("app_pages/train.py", title="Full training", icon=":material/rocket_launch:"),
-    st.Page("app_pages/lessons.py", title="Lessons", icon=":material/school:"),
+    st.Page(page.path, title=page.title, icon=page.icon, default=n == 0)
+    for n, page in enumerate(PAGES)
 ]
 st.navigation(pages).run()

@@ -86,7 +86,7 @@ def _paint_segment(image: Image, start: Image, end: Image, radius: float) -> Non
 
 # -- grey image -> dataset input ---------------------------------------------------------------
 def to_mnist(image: npt.ArrayLike) -> Image:
-    """A grey image (white ink on black, values in [0, 1]) as an MNIST digit: (28, 28) in [0, 1].
+    """A grey image (a pixel is its share of ink: 0 blank, 1 full) as an MNIST digit: (28, 28).
 
     Raises EmptyDrawing when no pixel is ink. The shift that centres the mass is clipped so that
     no ink leaves the frame: a digit whose centre of mass lies in the outer 30% of its 20-pixel

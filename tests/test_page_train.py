@@ -3,6 +3,7 @@ what was trained, open the result in the Explorer, export the config; and withou
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +66,14 @@ def test_numpy_training_runs_every_epoch_with_progress(at: AppTest) -> None:
     assert any("Trained 3 epochs" in s.value for s in at.success)
     assert {"Train loss", "Test accuracy"} <= {m.label for m in at.metric}
     assert not at.button(key="b_ft_open").disabled and not at.button(key="b_ft_train").disabled
+    # the accuracy curve in % as the tiles write it, not a share from 0 to 1
+    accuracy = json.loads(
+        next(c for c in at.get("plotly_chart") if c.key == "ft_curve_2").proto.spec
+    )
+    shown = [y for trace in accuracy["data"] for y in trace["y"]]
+    test = job.epochs[-1].test_accuracy
+    assert test is not None and max(shown) > 1 and shown[-1] == pytest.approx(100 * test)
+    assert accuracy["layout"]["yaxis"]["ticksuffix"] == " %"
 
 
 def test_stop_keeps_what_was_trained_and_opens_in_the_explorer(at: AppTest) -> None:

@@ -121,7 +121,7 @@ def _work(run: Run) -> None:
         run.record()
 
 
-def _play_tick(run: Run, clock: PlayClock) -> None:
+def play_tick(run: Run, clock: PlayClock) -> None:
     """The steps due, each recorded (the loss curve gets every point); an overflow stops."""
     for _ in range(clock.due(time.monotonic(), PLAY_MOST_PER_TICK)):
         act(run, Stepper.finish_step)
@@ -348,7 +348,7 @@ def explorer_page(run: Run) -> None:
     @st.fragment(run_every=PLAY_INTERVAL if ticking else None)
     def live() -> None:
         if run.play is not None and ticking:
-            _play_tick(run, run.play)
+            play_tick(run, run.play)
         if run.playing != ticking:  # Play was switched, or an overflow stopped play
             st.rerun(scope="app")
         if not run.playing:  # overflow, a rebuilt network, Reset: the switch shows it stopped

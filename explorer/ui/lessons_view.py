@@ -20,10 +20,10 @@ from explorer.lessons import Lesson, load_lessons
 from explorer.ui.datasets import dataset_for
 from explorer.ui.explorer_view import (
     PLAY_INTERVAL,
-    _play_tick,
     controls,
     graph,
     metrics,
+    play_tick,
     prediction,
     status,
     view_options,
@@ -160,7 +160,7 @@ def _body(lesson: Lesson) -> None:
         run = _current(lesson, index)
         if run is not None:
             if run.play is not None and ticking:
-                _play_tick(run, run.play)
+                play_tick(run, run.play)
             if run.playing != ticking:
                 st.rerun(scope="app")
             if not run.playing:

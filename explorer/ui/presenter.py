@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.ui.pages import PAGES
+
 # Sized for a 1280x720 projector: bigger text and buttons, less padding, so the step controls,
 # the graph and the inspector fit one screen.
 _CSS = """
@@ -32,14 +34,6 @@ header[data-testid="stHeader"] { display: none; }
 
 
 GRAPH_HEIGHT = 360  # px: the least the graph gets; it grows to the screen's height
-# The pages, as app.py registers them (each link takes its title and icon from there).
-PAGES = (
-    "app_pages/explorer.py",
-    "app_pages/training.py",
-    "app_pages/compare.py",
-    "app_pages/train.py",
-    "app_pages/lessons.py",
-)
 
 
 def presenting() -> bool:
@@ -65,7 +59,7 @@ def presenter_switch() -> None:
         st.html(_CSS)
         with st.container(horizontal=True, key="presenter_bar", vertical_alignment="center"):
             for page in PAGES:
-                st.page_link(page)
+                st.page_link(page.path)
             st.button(
                 "Exit presenter mode", key="b_presenter_exit", on_click=_leave, type="tertiary"
             )

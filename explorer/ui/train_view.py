@@ -283,8 +283,14 @@ def curves(job: FullTraining) -> None:
     """Batch loss per chunk, then loss and accuracy after each epoch, all against the step."""
     chunks = job.chunk_losses[:: max(1, len(job.chunk_losses) // MAX_CURVE_POINTS)]
     steps = [r.step for r in job.epochs]
-    panels: list[tuple[str, list[int], dict[str, list[float | None]]]] = [
-        ("Batch loss (mean per chunk)", [s for s, _ in chunks], {"batch": [v for _, v in chunks]}),
+    # (title, steps, series, whether the values are shares drawn in % as the tiles write them)
+    panels: list[tuple[str, list[int], dict[str, list[float | None]], bool]] = [
+        (
+            "Batch loss (mean per chunk)",
+            [s for s, _ in chunks],
+            {"batch": [v for _, v in chunks]},
+            False,
+        ),
         (
             "Loss after each epoch",
             steps,
@@ -292,6 +298,7 @@ def curves(job: FullTraining) -> None:
                 "train": [r.train_loss for r in job.epochs],
                 "test": [r.test_loss for r in job.epochs],
             },
+            False,
         ),
     ]
     if job.epochs[-1].test_accuracy is not None:
@@ -299,11 +306,13 @@ def curves(job: FullTraining) -> None:
             "train": [r.train_accuracy for r in job.epochs],
             "test": [r.test_accuracy for r in job.epochs],
         }
-        panels.append(("Accuracy after each epoch", steps, accuracy))
-    for i, (column, (title, x, series)) in enumerate(zip(st.columns(3), panels, strict=False)):
+        panels.append(("Accuracy after each epoch", steps, accuracy, True))
+    for i, (column, (title, x, series, percent)) in enumerate(
+        zip(st.columns(3), panels, strict=False)
+    ):
         column.markdown(f"**{title}**")
         if len(x) > 1:
-            fig = curves_figure(x, series)
+            fig = curves_figure(x, series, percent=percent)
             column.plotly_chart(fig, key=f"ft_curve_{i}", config={"displayModeBar": False})
 
 

@@ -26,6 +26,23 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 TIMEOUT_MS = float(os.environ.get("E2E_TIMEOUT_MS", "30000"))
 sync_api.expect.set_options(timeout=TIMEOUT_MS)
 
+# Where plotly drew neuron k of the network graph (negative: from the end), in page pixels.
+_NEURON_AT = """(k) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const t = gd._fullData.find(d => d.name === 'neurons');
+  if (k < 0) k = t.x.length + k;
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const r = gd.getBoundingClientRect();
+  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
+}"""
+
+
+def click_neuron(page: Any, k: int = -1) -> None:
+    """Click neuron ``k`` of the graph, counted over every layer from the first input (the
+    default, -1, is the last output unit), where plotly drew it."""
+    point = page.evaluate(_NEURON_AT, k)
+    page.mouse.click(point["x"], point["y"])
+
 
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import click_neuron
+
 STATUS = re.compile(r"Epoch \d+ · step \d+")
 
 
@@ -36,23 +38,11 @@ def test_step_through_every_phase_then_back(page: Any) -> None:
     expect(status(page)).to_contain_text("step 0")
 
 
-# Where plotly drew the last neuron (the output unit), in page pixels.
-LAST_NEURON = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const t = gd._fullData.find(d => d.name === 'neurons');
-  const k = t.x.length - 1;
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const r = gd.getBoundingClientRect();
-  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
-}"""
-
-
 def test_click_a_neuron_and_read_its_inspector(page: Any) -> None:
     page.get_by_role("button", name="Complete step").click()
     expect(status(page)).to_contain_text("step 1")
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-    point = page.evaluate(LAST_NEURON)
-    page.mouse.click(point["x"], point["y"])
+    click_neuron(page)
     expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
     # only the newest phase's section (the update) is open; open the error's and read its numbers
     page.get_by_text("Error at the output").click()

@@ -10,21 +10,13 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from tests.e2e.conftest import click_neuron
+
 LINK = (
     "/?dataset=mnist-sample&hidden_sizes=16,16&hidden_activations=relu,relu"
     "&head=softmax%20%2B%20cross-entropy&batch_size=32&learning_rate=0.1"
 )
 STATUS = re.compile(r"Epoch \d+ · step \d+")
-
-# Where plotly drew neuron k (negative: from the end), in page pixels.
-NEURON = """(k) => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const t = gd._fullData.find(d => d.name === 'neurons');
-  if (k < 0) k = t.x.length + k;
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const r = gd.getBoundingClientRect();
-  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
-}"""
 
 
 def open_sections(page: Any) -> list[str]:
@@ -41,9 +33,8 @@ def next_phase(page: Any, done: str) -> None:
     expect(page.get_by_text(STATUS)).to_contain_text(f"done: {done}")
 
 
-def click_neuron(page: Any, k: int, title: str) -> None:
-    point = page.evaluate(NEURON, k)
-    page.mouse.click(point["x"], point["y"])
+def inspect(page: Any, k: int, title: str) -> None:
+    click_neuron(page, k)
     expect(page.get_by_text(title)).to_be_visible()
 
 
@@ -54,7 +45,7 @@ def test_the_inspector_follows_the_phases_and_says_what_the_batch_is(
     expect(page.get_by_text(STATUS)).to_contain_text("batch of 32")
     for done in ("forward, layer 1", "forward, layer 2", "forward, layer 3", "error"):
         next_phase(page, done)
-    click_neuron(page, -10, "output (softmax), unit 0 (batch)")  # output units come last
+    inspect(page, -10, "output (softmax), unit 0 (batch)")  # output units come last
     expect(
         page.get_by_text(re.compile(r"^Batch of 32: z, a and the target are means"))
     ).to_be_visible()
@@ -68,7 +59,7 @@ def test_the_inspector_follows_the_phases_and_says_what_the_batch_is(
     next_phase(page, "backward, layer 3")
     assert open_sections(page) == ["Gradients"]
     next_phase(page, "backward, layer 2")
-    click_neuron(page, -11, "layer 2 (relu), unit 15 (batch)")
+    inspect(page, -11, "layer 2 (relu), unit 15 (batch)")
     assert open_sections(page) == ["Backward", "Gradients"]
     page.get_by_role("button", name="Check gradients").click()
     expect(page.get_by_text(re.compile(r"^Pass: all \d+ gradients checked"))).to_be_visible()

@@ -8,20 +8,9 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, click_neuron
 
 STATUS = re.compile(r"Epoch \d+ · step \d+")
-
-
-# Where plotly drew the last neuron (the output unit), in page pixels.
-LAST_NEURON = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const t = gd._fullData.find(d => d.name === 'neurons');
-  const k = t.x.length - 1;
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const r = gd.getBoundingClientRect();
-  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
-}"""
 
 
 def test_step_a_lesson_in_place_leave_and_come_back(page: Any) -> None:
@@ -38,8 +27,7 @@ def test_step_a_lesson_in_place_leave_and_come_back(page: Any) -> None:
     page.get_by_role("button", name="Next phase").click()
     expect(page.get_by_text(STATUS)).to_contain_text("done: forward, layer 1")
     expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
-    point = page.evaluate(LAST_NEURON)
-    page.mouse.click(point["x"], point["y"])
+    click_neuron(page)
     expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson_in_place.png"))

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, TIMEOUT_MS
+from tests.e2e.conftest import ARTIFACTS, TIMEOUT_MS, click_neuron
 
 STATUS = re.compile(r"Epoch \d+ · step \d+")
 LINK = urllib.parse.urlencode(
@@ -37,15 +37,6 @@ MEASURE = """() => {
   const scale = Math.abs(chart._fullLayout.yaxis._m);
   return {chart: box(chart), scale: scale,
           fonts: texts.map((t) => parseFloat(getComputedStyle(t).fontSize))};
-}"""
-# Where plotly drew the last neuron (an output unit), in page pixels.
-LAST_NEURON = """() => {
-  const gd = document.querySelector('.js-plotly-plot');
-  const t = gd._fullData.find(d => d.name === 'neurons');
-  const k = t.x.length - 1;
-  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-  const r = gd.getBoundingClientRect();
-  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
 }"""
 # Whether the element on top at the centre of the given element is that element (or inside it).
 ON_TOP = """(e) => {
@@ -99,8 +90,7 @@ def test_presenter_mode_fills_a_1280x720_projector(page: Any) -> None:
     assert graph["fonts"] and min(graph["fonts"]) >= 16, graph["fonts"]
     page.screenshot(path=str(ARTIFACTS.joinpath("presenter_1280x720.png")))
     # click an output neuron: the inspector beside the graph, in view
-    point = page.evaluate(LAST_NEURON)
-    page.mouse.click(point["x"], point["y"])
+    click_neuron(page)
     title = page.get_by_text("output (softmax), unit 9")
     expect(title).to_be_in_viewport()
     expect(page.get_by_role("heading", name="Neuron inspector")).to_be_in_viewport()
