@@ -19,6 +19,7 @@ def imported_after(module: str) -> set[str]:
     ("module", "forbidden"),
     [
         ("explorer.engine", {"streamlit", "plotly", "torch"}),
+        ("explorer.engine.conv", {"streamlit", "plotly", "torch"}),
         ("explorer.data", {"streamlit", "plotly", "torch"}),
         ("explorer.figures", {"streamlit", "torch"}),
         ("explorer.inspector", {"streamlit", "plotly", "torch"}),

@@ -16,6 +16,7 @@ blocks first, then the dense layers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from explorer.engine.activations import HIDDEN_ACTIVATIONS
 from explorer.engine.spec import LayerSpec, NetworkSpec, Params, SpecError
@@ -26,9 +27,18 @@ MAX_FILTERS = 16
 MAX_BLOCKS = 2
 MAX_DENSE = 3  # up to two hidden dense layers, then the output layer
 
+T = TypeVar("T")
+
 
 def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parts(value: object, kind: type[T]) -> tuple[T, ...] | None:
+    """``value`` as a tuple if it is a list or tuple of ``kind``, else None."""
+    if not isinstance(value, (tuple, list)) or not all(isinstance(v, kind) for v in value):
+        return None
+    return tuple(value)
 
 
 @dataclass(frozen=True)
@@ -87,16 +97,21 @@ class ConvNetSpec:
     dense: tuple[LayerSpec, ...] = (LayerSpec(10, "softmax"),)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "input_shape", tuple(self.input_shape))
-        object.__setattr__(self, "blocks", tuple(self.blocks))
-        object.__setattr__(self, "dense", tuple(self.dense))
-        shape = self.input_shape
-        if len(shape) != 2 or not all(_whole(s) and 1 <= s <= 256 for s in shape):
-            raise SpecError(f"The input must be an image of 1 to 256 pixels a side, not {shape}.")
-        if not 1 <= len(self.blocks) <= MAX_BLOCKS:
-            raise SpecError(f"A CNN here has one or two conv blocks, not {len(self.blocks)}.")
-        if not 1 <= len(self.dense) <= MAX_DENSE:
+        shape = _parts(self.input_shape, int)
+        if shape is None or len(shape) != 2 or not all(_whole(s) and 1 <= s <= 256 for s in shape):
+            raise SpecError(
+                f"The input must be an image of 1 to 256 pixels a side, not {self.input_shape!r}."
+            )
+        blocks = _parts(self.blocks, ConvBlockSpec)
+        if blocks is None or not 1 <= len(blocks) <= MAX_BLOCKS:
+            got = repr(self.blocks) if blocks is None else len(blocks)
+            raise SpecError(f"A CNN here has one or two conv blocks, not {got}.")
+        dense = _parts(self.dense, LayerSpec)
+        if dense is None or not 1 <= len(dense) <= MAX_DENSE:
             raise SpecError("After the conv blocks come one to three dense layers.")
+        object.__setattr__(self, "input_shape", shape)
+        object.__setattr__(self, "blocks", blocks)
+        object.__setattr__(self, "dense", dense)
         if self.dense[-1].activation != "softmax":
             raise SpecError("The last dense layer is the softmax output.")
         h, w = shape
