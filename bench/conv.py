@@ -4,10 +4,12 @@ The default CNN (28x28 -> conv 3x3 x4 -> ReLU -> max-pool 2x2 -> dense 10, softm
 cross-entropy, SGD at 0.1, batch 32) on the MNIST sample's 8,000 training images:
 
 - one traced ConvStepper step, all phases (``finish_step``), float64, medians of ``--steps``;
-- one epoch on the NumPy fast path (float32) and in torch (CPU, float32, 2 threads: Conv2d,
-  ReLU, MaxPool2d, Linear, CrossEntropyLoss, torch.optim.SGD) on the same batches, the two
-  interleaved round after round so their ratio is measured under the same load; medians of
-  ``--repeats``;
+- one epoch on the NumPy fast path (float32) and in torch (CPU, float32, ``--torch-threads``
+  threads: Conv2d, ReLU, MaxPool2d, Linear, CrossEntropyLoss, torch.optim.SGD) on the same
+  batches, the two interleaved round after round so their ratio is measured under the same
+  load; medians of ``--repeats``. One torch thread by default: on this shared 2-core machine
+  torch's two-thread pool spends most of an epoch waiting for a core (10-30 s an epoch
+  measured, against about 1 s with one thread), which would flatter the NumPy side;
 - test accuracy after ``--epochs`` fast epochs from the seed-0 network.
 
 Prints a table and one JSON line. Not part of the test run.
@@ -46,12 +48,12 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def torch_epoch(
-    params: Params, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]
+    params: Params, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray], threads: int
 ) -> Callable[[], None]:
     """One epoch of the same network in torch, from the same float32 parameters."""
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(threads)
     (kernel, dense_w), (conv_b, dense_b) = params.weights, params.biases
     conv = torch.nn.Conv2d(1, kernel.shape[0], kernel.shape[-1])
     lin = torch.nn.Linear(*dense_w.shape)
@@ -64,7 +66,7 @@ def torch_epoch(
         conv, torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), lin
     )
     opt = torch.optim.SGD(model.parameters(), lr=CONFIG.learning_rate)
-    xt = torch.from_numpy(np.ascontiguousarray(x)).reshape(len(x), 1, 28, 28)
+    xt = torch.from_numpy(np.array(x)).reshape(len(x), 1, 28, 28)
     yt = torch.from_numpy(y)
     idx = [torch.from_numpy(b) for b in batches]
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -83,6 +85,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--torch-threads", type=int, default=1)
     args = parser.parse_args()
 
     data = load_dataset("mnist-sample")
@@ -103,7 +106,7 @@ def main() -> None:
 
     contenders: dict[str, Callable[[], None]] = {"numpy fast path": fast}
     with contextlib.suppress(ImportError):
-        contenders["torch cpu"] = torch_epoch(params, x, y, batches)
+        contenders["torch cpu"] = torch_epoch(params, x, y, batches, args.torch_threads)
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.repeats):
         for name, fn in contenders.items():

@@ -80,7 +80,7 @@ def _loss_and_grads(
         b = spec.blocks[i]
         h_in, z, a, argmax = saved[i]
         if argmax is not None:
-            out_der = maxpool2x2_der(out_der, argmax, a.shape)
+            out_der = maxpool2x2_der(out_der, argmax, a)
         delta = acts_conv[i].input_der(z, a, out_der)
         wd[i] = conv2d_kernel_der(h_in, delta, b.kernel, b.pad)
         bd[i] = delta.sum(axis=(0, 2, 3))

@@ -2,9 +2,9 @@
 
 Arrays are (batch, channels, rows, columns), as torch's. Convolution is im2col by
 ``sliding_window_view`` (a view of every k x k window) copied once into a (C*k*k, B*Ho*Wo)
-matrix, and one matmul; no loop runs over pixels (the pool loops over a window's four
-places). Stride is 1; like torch's Conv2d this is cross-correlation (the kernel is not
-flipped).
+matrix, and one matmul; no loop runs over pixels (the pool works on a window's four places
+as four strided views, whole-array maxima and comparisons). Stride is 1; like torch's Conv2d
+this is cross-correlation (the kernel is not flipped).
 
   z[b,f,y,x]      = sum_{c,i,j} w[f,c,i,j] * xp[b,c,y+i,x+j] + bias[f]   (xp: x zero-padded)
   dL/dw[f,c,i,j]  = sum_{b,y,x} delta[b,f,y,x] * xp[b,c,y+i,x+j]
@@ -28,12 +28,15 @@ def _padded(x: Array, pad: int) -> Array:
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
 
 
-def _columns(x: Array, k: int) -> Array:
-    """im2col: every k x k window of x (B, C, H, W) as a (C*k*k, B*Ho*Wo) matrix, laid out
-    with the output column innermost so the copy runs over contiguous rows."""
+def _columns(x: Array, k: int, dtype: np.dtype) -> Array:
+    """im2col: every k x k window of x (B, C, H, W) as a (C*k*k, B*Ho*Wo) matrix of ``dtype``
+    (the matmul's, so a float32 batch is widened in this one copy, not in another before the
+    matmul), laid out with the output column innermost so the copy runs over contiguous rows."""
     windows = sliding_window_view(x, (k, k), axis=(2, 3))  # (B, C, Ho, Wo, k, k), a view
-    cols = np.ascontiguousarray(windows.transpose(1, 4, 5, 0, 2, 3))  # (C, k, k, B, Ho, Wo)
-    return cols.reshape(-1, windows.shape[0] * windows.shape[2] * windows.shape[3])
+    b, c, ho, wo = windows.shape[:4]
+    cols = np.empty((c, k, k, b, ho, wo), dtype=dtype)
+    np.copyto(cols, windows.transpose(1, 4, 5, 0, 2, 3))
+    return cols.reshape(c * k * k, b * ho * wo)
 
 
 def _maps(flat: Array, batch: int, shape: tuple[int, ...]) -> Array:
@@ -46,7 +49,7 @@ def conv2d(x: Array, w: Array, b: Array, pad: int) -> Array:
     k = w.shape[-1]
     xp = _padded(x, pad)
     out = (xp.shape[2] - k + 1, xp.shape[3] - k + 1)
-    z = w.reshape(len(w), -1) @ _columns(xp, k)  # (F, B*Ho*Wo)
+    z = w.reshape(len(w), -1) @ _columns(xp, k, np.result_type(x, w))  # (F, B*Ho*Wo)
     z += b[:, None]
     return _maps(z, len(x), out)
 
@@ -55,7 +58,7 @@ def conv2d_kernel_der(x: Array, delta: Array, k: int, pad: int) -> Array:
     """dL/dw (F, C, k, k) from the block's input x and delta = dL/dz (B, F, Ho, Wo)."""
     c = x.shape[1]
     d = delta.transpose(1, 0, 2, 3).reshape(delta.shape[1], -1)  # (F, B*Ho*Wo)
-    return (d @ _columns(_padded(x, pad), k).T).reshape(len(d), c, k, k)
+    return (d @ _columns(_padded(x, pad), k, np.result_type(x, d)).T).reshape(len(d), c, k, k)
 
 
 def conv2d_input_der(delta: Array, w: Array, pad: int) -> Array:
@@ -65,7 +68,9 @@ def conv2d_input_der(delta: Array, w: Array, pad: int) -> Array:
     out = (full.shape[2] - k + 1, full.shape[3] - k + 1)
     # the kernel turned 180 degrees, channels as rows: (C, F*k*k) against (F, k, k) columns
     flipped = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).reshape(w.shape[1], -1)
-    dxp = _maps(flipped @ _columns(full, k), len(delta), out)  # (B, C, Hp, Wp)
+    dxp = _maps(
+        flipped @ _columns(full, k, np.result_type(delta, w)), len(delta), out
+    )  # (B, C, Hp, Wp)
     if pad:
         dxp = dxp[:, :, pad:-pad, pad:-pad]
     return dxp
@@ -75,25 +80,30 @@ def conv2d_input_der(delta: Array, w: Array, pad: int) -> Array:
 _PLACES = ((0, 0), (0, 1), (1, 0), (1, 1))
 
 
+def _windows(a: Array, hp: int, wp: int) -> list[Array]:
+    """The four places of every 2x2 window of ``a``, each a (B, F, hp, wp) view."""
+    return [a[:, :, dy : 2 * hp : 2, dx : 2 * wp : 2] for dy, dx in _PLACES]
+
+
 def maxpool2x2(a: Array) -> tuple[Array, Array]:
     """(pooled (B, F, Ho//2, Wo//2), argmax): ``argmax`` is the winner's place in its window,
-    0..3 in reading order (row 2y + argmax // 2, column 2x + argmax % 2 of ``a``)."""
-    hp, wp = a.shape[2] // 2, a.shape[3] // 2
-    pooled = a[:, :, 0 : 2 * hp : 2, 0 : 2 * wp : 2].copy()
-    argmax = np.zeros(pooled.shape, dtype=np.int8)
-    for place, (dy, dx) in enumerate(_PLACES[1:], start=1):
-        candidate = a[:, :, dy : 2 * hp : 2, dx : 2 * wp : 2]
-        better = candidate > pooled  # strictly: a tie stays with the earlier place
-        np.copyto(pooled, candidate, where=better)
-        argmax[better] = place
+    0..3 in reading order (row 2y + argmax // 2, column 2x + argmax % 2 of ``a``): the first
+    place that holds the window's max, so the count of places before it that do not."""
+    places = _windows(a, a.shape[2] // 2, a.shape[3] // 2)
+    pooled = np.maximum(np.maximum(places[0], places[1]), np.maximum(places[2], places[3]))
+    not_yet = places[0] != pooled
+    argmax = not_yet.view(np.int8).copy()
+    for place in places[1:3]:
+        not_yet &= place != pooled
+        argmax += not_yet
     return pooled, argmax
 
 
-def maxpool2x2_der(pooled_der: Array, argmax: Array, shape: tuple[int, ...]) -> Array:
-    """dL/da of the pre-pool maps ``shape`` (B, F, Ho, Wo): each pooled gradient goes to its
-    window's winner, every other entry (and a dropped odd row or column) gets 0."""
-    hp, wp = pooled_der.shape[2:]
-    out = np.zeros(shape, dtype=pooled_der.dtype)
-    for place, (dy, dx) in enumerate(_PLACES):
-        np.copyto(out[:, :, dy : 2 * hp : 2, dx : 2 * wp : 2], pooled_der, where=argmax == place)
+def maxpool2x2_der(pooled_der: Array, argmax: Array, a: Array) -> Array:
+    """dL/da for the pre-pool maps ``a`` (B, F, Ho, Wo), in a's memory layout: each pooled
+    gradient goes to its window's winner, every other entry (and a dropped odd row or
+    column) gets 0."""
+    out = np.zeros_like(a, dtype=pooled_der.dtype)
+    for place, view in enumerate(_windows(out, *pooled_der.shape[2:])):
+        np.multiply(pooled_der, argmax == place, out=view)
     return out

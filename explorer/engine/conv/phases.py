@@ -154,7 +154,7 @@ def backward_block(
         if b.pool:
             assert rec.argmax is not None
             pooled_der: Array | None = out_der
-            output_der = maxpool2x2_der(out_der, rec.argmax, rec.a.shape)
+            output_der = maxpool2x2_der(out_der, rec.argmax, rec.a)
         else:
             pooled_der, output_der = None, out_der
         input_der = ACTIVATIONS[b.activation].input_der(rec.z, rec.a, output_der)

@@ -131,6 +131,7 @@ class ConvStepper:
         spec.check_params(params)
         params = params.astype(self.dtype)
         self._history: History[ConvStepState] = History(history, self._redo, _switched)
+        self._epoch_order: tuple[int, Array] = (-1, np.empty(0, dtype=np.intp))
         self.state = self._batch_state(
             params,
             opt_state or init_opt_state(params, config),
@@ -193,7 +194,7 @@ class ConvStepper:
         s = self.state
         epoch, position = self.next_sample()
         size = self.config.batch_size
-        order = epoch_order(self.n_train, self.seed, epoch)
+        order = self._order(epoch)
         batches = [order[i : i + size] for i in range(position, self.n_train, size)]
         result = train_conv_steps(
             self.spec,
@@ -271,7 +272,7 @@ class ConvStepper:
     ) -> ConvStepState:
         if position >= self.n_train:
             epoch, position = epoch + 1, 0
-        idx = epoch_order(self.n_train, self.seed, epoch)[position : position + batch_size]
+        idx = self._order(epoch)[position : position + batch_size]
         x = self._x[idx]
         if x.dtype.itemsize > self.dtype.itemsize or x.dtype.kind != "f":
             x = x.astype(self.dtype)
@@ -279,6 +280,14 @@ class ConvStepper:
         x.flags.writeable = False
         target = self._target[idx]
         return ConvStepState(params, opt_state, epoch, step, position, idx, x, target, trail=trail)
+
+    def _order(self, epoch: int) -> Array:
+        """``epoch_order`` of this epoch, drawn once per epoch rather than once per batch."""
+        if self._epoch_order[0] != epoch:
+            order = epoch_order(self.n_train, self.seed, epoch)
+            order.flags.writeable = False
+            self._epoch_order = (epoch, order)
+        return self._epoch_order[1]
 
     def _advanced(self, s: ConvStepState, config: TrainConfig) -> ConvStepState:
         if s.done == len(self.phases):
