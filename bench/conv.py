@@ -3,7 +3,8 @@
 The default CNN (28x28 -> conv 3x3 x4 -> ReLU -> max-pool 2x2 -> dense 10, softmax +
 cross-entropy, SGD at 0.1, batch 32) on the MNIST sample's 8,000 training images:
 
-- one traced ConvStepper step, all phases (``finish_step``), float64, medians of ``--steps``;
+- one traced ConvStepper step, all phases (``finish_step``), float64, and each phase alone
+  (``advance``), medians of ``--steps``;
 - one epoch on the NumPy fast path (float32) and in torch (CPU, float32, ``--torch-threads``
   threads: Conv2d, ReLU, MaxPool2d, Linear, CrossEntropyLoss, torch.optim.SGD) on the same
   batches, the two interleaved round after round so their ratio is measured under the same
@@ -21,10 +22,10 @@ import argparse
 import contextlib
 import json
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from timing import timed, torch_sgd_epoch  # bench/timing.py
 
 from explorer.data import load_dataset
 from explorer.engine import TrainConfig, epoch_batches, init_opt_state
@@ -39,12 +40,6 @@ from explorer.engine.conv import (
 from explorer.engine.spec import Params
 
 CONFIG = TrainConfig(optimizer="sgd", learning_rate=0.1, batch_size=32)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def torch_epoch(
@@ -65,19 +60,20 @@ def torch_epoch(
     model = torch.nn.Sequential(
         conv, torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), lin
     )
-    opt = torch.optim.SGD(model.parameters(), lr=CONFIG.learning_rate)
-    xt = torch.from_numpy(np.array(x)).reshape(len(x), 1, 28, 28)
-    yt = torch.from_numpy(y)
-    idx = [torch.from_numpy(b) for b in batches]
-    loss_fn = torch.nn.CrossEntropyLoss()
+    images = x.reshape(len(x), 1, *DEFAULT_SPEC.input_shape)
+    return torch_sgd_epoch(model, CONFIG.learning_rate, images, y, batches)
 
-    def run() -> None:
-        for i in idx:
-            opt.zero_grad()
-            loss_fn(model(xt[i]), yt[i]).backward()
-            opt.step()
 
-    return run
+def traced(stepper: ConvStepper, steps: int) -> tuple[float, dict[str, float]]:
+    """Median ms of a whole traced step (``finish_step``), and of each phase (``advance``)."""
+    stepper.finish_step()  # warm up
+    step_ms = statistics.median(timed(stepper.finish_step) for _ in range(steps)) * 1e3
+    per_phase: dict[str, list[float]] = {}
+    for _ in range(steps):
+        for phase in stepper.phases:
+            layer = "" if phase.layer is None else f": {stepper.spec.layer_name(phase.layer)}"
+            per_phase.setdefault(phase.kind + layer, []).append(timed(stepper.advance))
+    return step_ms, {k: statistics.median(v) * 1e3 for k, v in per_phase.items()}
 
 
 def main() -> None:
@@ -91,11 +87,7 @@ def main() -> None:
     data = load_dataset("mnist-sample")
     x, y = data.x_train, data.y_train
     spec = DEFAULT_SPEC
-
-    stepper = ConvStepper(spec, CONFIG, x, y, seed=0)
-    stepper.finish_step()  # warm up
-    step_ms = statistics.median(timed(stepper.finish_step) for _ in range(args.steps)) * 1e3
-    phase_ms = statistics.median(timed(stepper.advance) for _ in range(args.steps)) * 1e3
+    step_ms, phase_ms = traced(ConvStepper(spec, CONFIG, x, y, seed=0), args.steps)
 
     params = init_conv_params(spec, np.random.default_rng(0), dtype=np.float32)
     state = init_opt_state(params, CONFIG)
@@ -119,9 +111,8 @@ def main() -> None:
         trained, opt_state = result.params, result.opt_state
     test = evaluate_conv(spec, trained, data.x_test, data.y_test)
 
-    result_row = {
+    row: dict[str, float | None] = {
         "traced_step_ms": step_ms,
-        "traced_phase_ms": phase_ms,
         "fast_epoch_s": med["numpy fast path"],
         "torch_epoch_s": med.get("torch cpu"),
         "ratio_to_torch": med["numpy fast path"] / med["torch cpu"] if "torch cpu" in med else None,
@@ -129,10 +120,10 @@ def main() -> None:
         f"test_loss_{args.epochs}_epochs": test.loss,
     }
     print(f"{spec.describe()}, {spec.n_params} parameters, batch {CONFIG.batch_size}")
-    print(f"{'measure':<28}{'value':>12}")
-    for name, value in result_row.items():
-        print(f"{name:<28}{'n/a' if value is None else f'{value:12.4f}':>12}")
-    print(json.dumps({"bench": "conv", **result_row}))
+    print(f"{'measure':<36}{'value':>12}")
+    for name, value in {**row, **{f"  {k} (ms)": v for k, v in phase_ms.items()}}.items():
+        print(f"{name:<36}{'n/a' if value is None else f'{value:12.4f}':>12}")
+    print(json.dumps({"bench": "conv", **row, "phase_ms": phase_ms}))
 
 
 if __name__ == "__main__":

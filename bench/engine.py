@@ -13,10 +13,10 @@ import argparse
 import contextlib
 import json
 import statistics
-import time
 from collections.abc import Callable
 
 import numpy as np
+from timing import timed, torch_sgd_epoch  # bench/timing.py
 
 from explorer.engine import (
     LayerSpec,
@@ -34,12 +34,6 @@ SPEC = NetworkSpec(
     784, (LayerSpec(16, "relu"), LayerSpec(16, "relu"), LayerSpec(10, "softmax")), "cross_entropy"
 )
 CONFIG = TrainConfig(optimizer="sgd", learning_rate=0.01, batch_size=64)
-
-
-def timed(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def sgemm_rate(n: int = 2048) -> float:
@@ -62,18 +56,7 @@ def torch_epoch(x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]) -> Call
             lin.bias.copy_(torch.from_numpy(b.copy()))
         layers.append(lin)
     model = torch.nn.Sequential(layers[0], torch.nn.ReLU(), layers[1], torch.nn.ReLU(), layers[2])
-    opt = torch.optim.SGD(model.parameters(), lr=CONFIG.learning_rate)
-    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-    idx = [torch.from_numpy(b) for b in batches]
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def run() -> None:
-        for i in idx:
-            opt.zero_grad()
-            loss_fn(model(xt[i]), yt[i]).backward()
-            opt.step()
-
-    return run
+    return torch_sgd_epoch(model, CONFIG.learning_rate, x, y, batches)
 
 
 def main() -> None:
