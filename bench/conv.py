@@ -34,7 +34,6 @@ from explorer.engine.conv import (
     ConvStepper,
     evaluate_conv,
     init_conv_params,
-    train_conv_epoch,
     train_conv_steps,
 )
 from explorer.engine.spec import Params
@@ -107,7 +106,8 @@ def main() -> None:
 
     trained, opt_state = params, state
     for epoch in range(args.epochs):
-        result = train_conv_epoch(spec, trained, opt_state, CONFIG, x, y, seed=0, epoch=epoch)
+        order = epoch_batches(len(x), CONFIG.batch_size, seed=0, epoch=epoch)
+        result = train_conv_steps(spec, trained, opt_state, CONFIG, x, y, order)
         trained, opt_state = result.params, result.opt_state
     test = evaluate_conv(spec, trained, data.x_test, data.y_test)
 

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from explorer.engine import LayerSpec, NonFiniteError, Params, SpecError, TrainConfig
+from explorer.engine import LayerSpec, NonFiniteError, Params, SpecError, TrainConfig, epoch_batches
 from explorer.engine.conv import (
     BlockGradients,
     ConvBlockSpec,
@@ -19,7 +19,6 @@ from explorer.engine.conv import (
     conv_error,
     conv_update,
     forward,
-    train_conv_epoch,
     train_conv_steps,
 )
 from explorer.engine.optim import init_opt_state
@@ -122,9 +121,8 @@ def test_fast_epoch_equals_the_traced_epoch(config: TrainConfig) -> None:
     start = traced.state.params
     traced.run_epoch()
     x, y = data()
-    fast = train_conv_epoch(
-        SPEC, start, init_opt_state(start, config), config, x, y, seed=3, epoch=0
-    )
+    batches = epoch_batches(len(x), config.batch_size, seed=3, epoch=0)
+    fast = train_conv_steps(SPEC, start, init_opt_state(start, config), config, x, y, batches)
 
     assert_same(fast.params, traced.state.params, "params")  # float64: bit for bit
     assert len(fast.losses) == traced.state.step == -(-77 // config.batch_size)

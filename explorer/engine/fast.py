@@ -55,10 +55,19 @@ def locate_nonfinite(
     target: Array,
 ) -> NonFiniteError:
     """Replay one step through the traced phases to find where it overflows."""
-    try:
+
+    def step() -> None:
         fwd = forward(spec, params, x)
-        err = error(spec, fwd, target)
-        update(params, backward(spec, params, fwd, err), opt_state, config)
+        update(params, backward(spec, params, fwd, error(spec, fwd, target)), opt_state, config)
+
+    return first_nonfinite(step)
+
+
+def first_nonfinite(replay: Callable[[], object]) -> NonFiniteError:
+    """The NonFiniteError ``replay`` (a fast step that overflowed, run again through the traced
+    phases) raises, naming the phase and layer; the update's if it raises none."""
+    try:
+        replay()
     except NonFiniteError as exc:
         return exc
     return NonFiniteError("update", None)

@@ -12,6 +12,7 @@ Left out: second derivatives; points exactly at a ReLU kink are not avoided, by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.losses import LOSS_FUNCTIONS
 from explorer.engine.phases import backward, error, forward
 from explorer.engine.spec import NetworkSpec, Params
+from explorer.engine.traces import Gradients
 from explorer.engine.types import Array
 
 REL_ERROR_FLOOR = 1e-6
@@ -91,18 +93,41 @@ def gradient_check(
     t64 = target if spec.loss == "cross_entropy" else np.asarray(target, dtype=np.float64)
     fwd = forward(spec, p64, x64)
     grads = backward(spec, p64, fwd, error(spec, fwd, t64))
-    ld = np.longdouble
-    weights = [w.astype(ld) for w in p64.weights]
-    biases = [b.astype(ld) for b in p64.biases]
-    t_ld = target if spec.loss == "cross_entropy" else np.asarray(target, dtype=ld)
+    weights, biases = widened(p64)
+    t_ld = target if spec.loss == "cross_entropy" else np.asarray(target, dtype=np.longdouble)
     # The input to each layer is unchanged by its own parameters: compute it once.
-    a_in = [x64.astype(ld)]
+    a_in = [x64.astype(np.longdouble)]
     for layer in range(len(spec.layers) - 1):
         z = a_in[-1] @ weights[layer] + biases[layer]
         a_in.append(ACTIVATIONS[spec.layers[layer].activation].output(z))
+
+    def loss_from(layer: int) -> np.longdouble:
+        return _loss_from(spec, weights, biases, layer, a_in[layer], t_ld)
+
+    return check_params(weights, biases, grads, loss_from, h, max_per_layer, rng)
+
+
+def widened(params: Params) -> tuple[list[Array], list[Array]]:
+    """Copies of the weights and biases in extended precision, to perturb in place."""
+    ld = np.longdouble
+    return [w.astype(ld) for w in params.weights], [b.astype(ld) for b in params.biases]
+
+
+def check_params(
+    weights: list[Array],
+    biases: list[Array],
+    grads: Gradients,
+    loss_from: Callable[[int], np.longdouble],
+    h: float,
+    max_per_layer: int | None,
+    rng: np.random.Generator | None,
+) -> GradientCheck:
+    """Central differences against ``grads`` for every parameter array, weights then bias per
+    layer: ``loss_from(layer)`` is the loss at the current ``weights`` and ``biases`` (extended
+    precision), which this perturbs in place one entry at a time and restores."""
     rng = rng or np.random.default_rng(0)
     checks = []
-    for layer in range(len(spec.layers)):
+    for layer in range(len(weights)):
         for kind, arrays, analytic_all in (
             ("weight", weights, grads.weight_der[layer]),
             ("bias", biases, grads.bias_der[layer]),
@@ -116,11 +141,11 @@ def gradient_check(
                 pos = np.unravel_index(i, arr.shape)
                 orig = arr[pos]
                 arr[pos] = orig + h
-                up = _loss_from(spec, weights, biases, layer, a_in[layer], t_ld)
+                up = loss_from(layer)
                 arr[pos] = orig - h
-                down = _loss_from(spec, weights, biases, layer, a_in[layer], t_ld)
+                down = loss_from(layer)
                 arr[pos] = orig
-                numeric[k] = float((up - down) / ld(2 * h))
+                numeric[k] = float((up - down) / np.longdouble(2 * h))
             analytic = analytic_all.reshape(-1)[flat]
             scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), REL_ERROR_FLOOR)
             rel = np.abs(analytic - numeric) / scale

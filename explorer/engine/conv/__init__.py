@@ -9,7 +9,7 @@ blocks, im2col convolution and max-pool with their gradients (``kernels``), the 
 traces, the phases, the ConvStepper, the fast path and the gradient check.
 """
 
-from explorer.engine.conv.fast import train_conv_epoch, train_conv_steps
+from explorer.engine.conv.fast import train_conv_steps
 from explorer.engine.conv.gradcheck import conv_gradient_check
 from explorer.engine.conv.init import DEFAULT_INIT, init_conv_params
 from explorer.engine.conv.metrics import evaluate_conv
@@ -55,6 +55,5 @@ __all__ = [
     "forward_block",
     "forward_dense",
     "init_conv_params",
-    "train_conv_epoch",
     "train_conv_steps",
 ]

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import numpy as np
 
 from explorer.engine.activations import ACTIVATIONS
-from explorer.engine.batches import epoch_batches
 from explorer.engine.conv.kernels import (
     conv2d,
     conv2d_input_der,
@@ -28,7 +28,7 @@ from explorer.engine.conv.kernels import (
 from explorer.engine.conv.phases import backward, conv_error, conv_update, forward
 from explorer.engine.conv.spec import ConvNetSpec
 from explorer.engine.errors import NonFiniteError
-from explorer.engine.fast import TrainResult
+from explorer.engine.fast import TrainResult, first_nonfinite
 from explorer.engine.optim import OptState, update
 from explorer.engine.spec import Params, TrainConfig
 from explorer.engine.traces import Gradients
@@ -115,7 +115,8 @@ def train_conv_steps(
                 raise NonFiniteError("error", None)
             params, opt_state = update(params, grads, opt_state, config)
         except NonFiniteError:
-            raise _locate(spec, params, opt_state, config, xb, t) from None
+            replay = partial(_traced_step, spec, params, opt_state, config, xb, t)
+            raise first_nonfinite(replay) from None
         losses[i] = loss
         done += 1
         if on_step is not None and not on_step(i, loss):
@@ -123,36 +124,9 @@ def train_conv_steps(
     return TrainResult(params, opt_state, losses[:done])
 
 
-def _locate(
-    spec: ConvNetSpec,
-    params: Params,
-    opt_state: OptState,
-    config: TrainConfig,
-    x: Array,
-    t: Array,
-) -> NonFiniteError:
-    """Replay one step through the traced phases to find where it overflows."""
-    try:
-        fwd = forward(spec, params, x)
-        err = conv_error(spec, fwd, t)
-        conv_update(params, backward(spec, params, fwd, err), opt_state, config)
-    except NonFiniteError as exc:
-        return exc
-    return NonFiniteError("update", None)
-
-
-def train_conv_epoch(
-    spec: ConvNetSpec,
-    params: Params,
-    opt_state: OptState,
-    config: TrainConfig,
-    x: Array,
-    target: Array,
-    *,
-    seed: int,
-    epoch: int,
-    on_step: Callable[[int, float], bool] | None = None,
-) -> TrainResult:
-    """One epoch in the ConvStepper's batch order for (seed, epoch)."""
-    batches = epoch_batches(len(x), config.batch_size, seed, epoch)
-    return train_conv_steps(spec, params, opt_state, config, x, target, batches, on_step=on_step)
+def _traced_step(
+    spec: ConvNetSpec, params: Params, opt_state: OptState, config: TrainConfig, x: Array, t: Array
+) -> None:
+    """One step through the traced phases, which name the phase and layer that overflow."""
+    fwd = forward(spec, params, x)
+    conv_update(params, backward(spec, params, fwd, conv_error(spec, fwd, t)), opt_state, config)

@@ -15,7 +15,7 @@ from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.conv.kernels import conv2d, maxpool2x2
 from explorer.engine.conv.phases import backward, conv_error, forward, images
 from explorer.engine.conv.spec import ConvNetSpec
-from explorer.engine.gradcheck import REL_ERROR_FLOOR, GradientCheck, ParamCheck
+from explorer.engine.gradcheck import GradientCheck, check_params, widened
 from explorer.engine.losses import LOSS_FUNCTIONS
 from explorer.engine.spec import Params
 from explorer.engine.types import Array
@@ -55,38 +55,14 @@ def conv_gradient_check(
     x64 = np.asarray(x, dtype=np.float64)
     fwd = forward(spec, p64, x64)
     grads = backward(spec, p64, fwd, conv_error(spec, fwd, target)).for_optimizer()
-    ld = np.longdouble
-    weights = [w.astype(ld) for w in p64.weights]
-    biases = [b.astype(ld) for b in p64.biases]
+    weights, biases = widened(p64)
     # Each layer's input is unchanged by its own parameters: compute it once.
-    inputs = _widened_inputs(spec, weights, biases, images(spec, x64).astype(ld))
-    rng = rng or np.random.default_rng(0)
-    checks = []
-    for layer in range(spec.n_layers):
-        for kind, arrays, analytic_all in (
-            ("weight", weights, grads.weight_der[layer]),
-            ("bias", biases, grads.bias_der[layer]),
-        ):
-            arr = arrays[layer]
-            flat = np.arange(arr.size)
-            if max_per_layer is not None and arr.size > max_per_layer:
-                flat = np.sort(rng.choice(arr.size, max_per_layer, replace=False))
-            numeric = np.empty(len(flat))
-            for k, i in enumerate(flat):
-                pos = np.unravel_index(i, arr.shape)
-                orig = arr[pos]
-                arr[pos] = orig + h
-                up = _loss_from(spec, weights, biases, layer, inputs[layer], target)
-                arr[pos] = orig - h
-                down = _loss_from(spec, weights, biases, layer, inputs[layer], target)
-                arr[pos] = orig
-                numeric[k] = float((up - down) / ld(2 * h))
-            analytic = analytic_all.reshape(-1)[flat]
-            scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), REL_ERROR_FLOOR)
-            rel = np.abs(analytic - numeric) / scale
-            index = np.stack(np.unravel_index(flat, arr.shape), axis=1)
-            checks.append(ParamCheck(layer, kind, index, analytic, numeric, rel))
-    return GradientCheck(tuple(checks))
+    inputs = _widened_inputs(spec, weights, biases, images(spec, x64).astype(np.longdouble))
+
+    def loss_from(layer: int) -> np.longdouble:
+        return _loss_from(spec, weights, biases, layer, inputs[layer], target)
+
+    return check_params(weights, biases, grads, loss_from, h, max_per_layer, rng)
 
 
 def _widened_inputs(

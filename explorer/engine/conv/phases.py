@@ -14,6 +14,9 @@ raises NonFiniteError naming the layer where NaN or inf first appears, in that n
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 from explorer.engine.activations import ACTIVATIONS
@@ -34,8 +37,9 @@ from explorer.engine.conv.traces import (
 from explorer.engine.errors import NonFiniteError
 from explorer.engine.optim import OptState, update
 from explorer.engine.phases import backward_layer, error, forward_layer
+from explorer.engine.phases import forward as dense_forward
 from explorer.engine.spec import Params, TrainConfig
-from explorer.engine.traces import ErrorTrace, ForwardTrace, LayerGradients
+from explorer.engine.traces import ErrorTrace, LayerGradients
 from explorer.engine.types import Array
 
 
@@ -84,14 +88,23 @@ def flat_features(blocks: tuple[BlockTrace, ...]) -> Array:
     return flat
 
 
+@contextmanager
+def _dense_layers(spec: ConvNetSpec) -> Iterator[None]:
+    """Renumber a NonFiniteError from the MLP's phases on the dense part: its layer 0 is layer
+    ``n_blocks`` here."""
+    try:
+        yield
+    except NonFiniteError as exc:
+        layer = None if exc.layer is None else spec.n_blocks + exc.layer
+        raise NonFiniteError(exc.phase, layer) from None
+
+
 def forward_dense(
     spec: ConvNetSpec, params: Params, layer: int, a_prev: Array
 ) -> tuple[Array, Array]:
     """z and a of dense layer ``layer`` (0 = the first dense layer) from a_prev."""
-    try:
+    with _dense_layers(spec):
         return forward_layer(spec.head, head_params(spec, params), layer, a_prev)
-    except NonFiniteError as exc:
-        raise NonFiniteError(exc.phase, spec.n_blocks + layer) from None
 
 
 def forward(spec: ConvNetSpec, params: Params, x: Array) -> ConvForwardTrace:
@@ -102,15 +115,9 @@ def forward(spec: ConvNetSpec, params: Params, x: Array) -> ConvForwardTrace:
     for block in range(spec.n_blocks):
         blocks.append(forward_block(spec, params, block, h))
         h = blocks[-1].output
-    flat = flat_features(tuple(blocks))
-    zs: list[Array] = []
-    outs: list[Array] = []
-    a = flat
-    for layer in range(len(spec.dense)):
-        z, a = forward_dense(spec, params, layer, a)
-        zs.append(z)
-        outs.append(a)
-    return ConvForwardTrace(inp, tuple(blocks), ForwardTrace(flat, tuple(zs), tuple(outs)))
+    with _dense_layers(spec):
+        dense = dense_forward(spec.head, head_params(spec, params), flat_features(tuple(blocks)))
+    return ConvForwardTrace(inp, tuple(blocks), dense)
 
 
 def conv_error(spec: ConvNetSpec, fwd: ConvForwardTrace, target: Array) -> ErrorTrace:
@@ -127,10 +134,8 @@ def backward_dense(
     above: LayerGradients | None,
 ) -> LayerGradients:
     """Dense layer ``layer``'s gradients, given the dense layer above's (None for the output)."""
-    try:
+    with _dense_layers(spec):
         return backward_layer(spec.head, head_params(spec, params), fwd.dense, err, layer, above)
-    except NonFiniteError as exc:
-        raise NonFiniteError(exc.phase, spec.n_blocks + layer) from None
 
 
 def backward_block(
