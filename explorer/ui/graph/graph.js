@@ -1,7 +1,13 @@
 // The Explorer's network graph: one plotly chart kept across reruns. Each rerun sends the
-// whole figure as JSON (data.figure); Plotly.react diffs it into the chart that is already
-// there, instead of the remount and fresh plot that st.plotly_chart does whenever its figure
+// figure as JSON (data.figure); Plotly.react diffs it into the chart that is already there,
+// instead of the remount and fresh plot that st.plotly_chart does whenever its figure
 // changes. A click on a neuron goes to Python as the trigger "pick": [layer, unit].
+//
+// Only changed traces travel: data.ids[i] is the digest of trace i, and a trace the figure
+// before had is null in data.figure. It is taken from HELD, the last drawn figure's traces by
+// digest (kept on the window, so a page switch and back keeps them): the same object, which
+// Plotly.react sees unchanged. A digest not held (a message lost) sends the trigger "resync",
+// and Python sends the whole figure on the next run.
 //
 // It also binds the Explorer's keys (a presentation clicker sends PageDown/PageUp): Right or
 // PageDown = Next phase, Left or PageUp = Back, Space = Play/Pause, Enter = Complete step,
@@ -25,6 +31,18 @@ const HELP = [
   ["Enter", "Complete step"],
   ["?", "show or hide these keys"],
 ];
+
+const HELD = (window.__explorerGraphTraces ??= new Map()); // chart key -> digest -> trace
+
+// The figure's traces with the nulls filled in from what this chart drew last; null if one
+// is not held.
+function filledTraces(key, figure, ids) {
+  const held = HELD.get(key) ?? new Map();
+  const traces = figure.data.map((trace, i) => trace ?? held.get(ids[i]));
+  if (traces.some((trace) => trace === undefined)) return null;
+  HELD.set(key, new Map(ids.map((id, i) => [id, traces[i]])));
+  return traces;
+}
 
 function loadPlotly(src) {
   window.__explorerPlotly ??= new Promise((resolve, reject) => {
@@ -98,10 +116,16 @@ export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const chart = parentElement.querySelector(".explorer-graph");
   const figure = JSON.parse(data.figure);
+  const traces = filledTraces(data.chart, figure, data.ids);
   const listening = new AbortController();
+  document.addEventListener("keydown", onKey, { signal: listening.signal });
+  if (traces === null) {
+    setTriggerValue("resync", true);
+    return () => listening.abort();
+  }
   loadPlotly(data.plotly).then(() => {
     if (data.fit) figure.layout.height = fittedHeight(chart, data.fit);
-    window.Plotly.react(chart, figure.data, figure.layout, {
+    window.Plotly.react(chart, traces, figure.layout, {
       displayModeBar: false,
       responsive: true,
     });
@@ -117,6 +141,5 @@ export default function (component) {
       window.addEventListener("resize", refit, { signal: listening.signal });
     }
   });
-  document.addEventListener("keydown", onKey, { signal: listening.signal });
   return () => listening.abort();
 }
