@@ -187,6 +187,28 @@ def test_set_params_restarts_the_batch_and_steps_back() -> None:
     assert s.step_back() and s.state is before
 
 
+def test_a_saved_session_is_restored_where_it_stood() -> None:
+    s = stepper(TrainConfig(optimizer="momentum", batch_size=16))
+    s.run_steps(7)  # into the second epoch (77 images, 5 batches an epoch)
+    saved = s.state
+    fresh = stepper(TrainConfig(optimizer="momentum", batch_size=16))
+    fresh.restore(
+        saved.params,
+        saved.opt_state,
+        epoch=saved.epoch,
+        step=saved.step,
+        position=saved.position + len(saved.batch_index),
+        trail=saved.trail,
+    )
+    assert not fresh.can_step_back
+    s.finish_step()
+    fresh.finish_step()
+    assert_same(fresh.state.params, s.state.params)
+    assert (fresh.state.epoch, fresh.state.step) == (1, 8)
+    with pytest.raises(SpecError, match="outside this training set"):
+        fresh.restore(saved.params, saved.opt_state, epoch=0, step=0, position=77, trail=())
+
+
 def test_overflow_names_the_phase_and_changes_nothing() -> None:
     p = stepper().state.params
     huge = Params((p.weights[0], p.weights[1] * 1e308, *p.weights[2:]), p.biases)
