@@ -221,6 +221,16 @@ def test_overflow_names_the_phase_and_changes_nothing() -> None:
     assert s.state is before
 
 
+def test_an_overflow_in_the_dense_part_names_its_layer_after_the_blocks() -> None:
+    p = stepper().state.params
+    huge = Params((*p.weights[:2], np.full_like(p.weights[2], np.inf), p.weights[3]), p.biases)
+    x, _ = data(8)
+    with pytest.raises(NonFiniteError) as info:
+        forward(SPEC, huge, x)
+    assert (info.value.phase, info.value.layer) == ("forward", 2)  # dense layer 1
+    assert "layer 3" in str(info.value)
+
+
 def test_overflow_on_the_fast_path_names_the_phase() -> None:
     s = stepper()
     p = s.state.params
