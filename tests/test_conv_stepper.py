@@ -153,6 +153,21 @@ def test_step_back_restores_bit_for_bit() -> None:
     assert not s.step_back()
 
 
+def test_a_batch_stepped_back_to_mid_way_finishes_as_it_would_have() -> None:
+    """Its backward phases use its own inputs' im2col, not those of the batch stepped last."""
+    s, fresh = stepper(), stepper()
+    for _ in range(3):
+        s.advance()
+        fresh.advance()
+    s.finish_step()
+    s.run_steps(2)
+    while s.state.step > 0 or s.state.done > 3:
+        assert s.step_back()
+    s.finish_step()
+    fresh.finish_step()
+    assert_same(s.state, fresh.state)
+
+
 def test_an_optimizer_switch_is_stepped_back_with_fresh_buffers() -> None:
     s = stepper(TrainConfig(optimizer="adam", learning_rate=0.01, batch_size=16))
     s.run_steps(2)

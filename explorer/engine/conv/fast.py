@@ -22,6 +22,7 @@ from explorer.engine.conv.kernels import (
     conv2d,
     conv2d_input_der,
     conv2d_kernel_der,
+    im2col,
     maxpool2x2,
     maxpool2x2_der,
 )
@@ -46,10 +47,11 @@ def _loss_and_grads(
     h = x.reshape(len(x), 1, *spec.input_shape)
     saved = []
     for i, b in enumerate(spec.blocks):
-        z = conv2d(h, ws[i], bs[i], b.pad)
+        cols = im2col(h, b.kernel, b.pad, np.result_type(h, ws[i]))
+        z = conv2d(h, ws[i], bs[i], b.pad, cols)
         a = acts_conv[i].output(z)
         pooled, argmax = maxpool2x2(a) if b.pool else (a, None)
-        saved.append((h, z, a, argmax))
+        saved.append((h, cols, z, a, argmax))
         h = pooled
     flat = h.reshape(len(h), -1)
     outs = [flat]
@@ -78,11 +80,11 @@ def _loss_and_grads(
     out_der = out_der.reshape(h.shape)
     for i in reversed(range(nb)):
         b = spec.blocks[i]
-        h_in, z, a, argmax = saved[i]
+        h_in, cols, z, a, argmax = saved[i]
         if argmax is not None:
             out_der = maxpool2x2_der(out_der, argmax, a)
         delta = acts_conv[i].input_der(z, a, out_der)
-        wd[i] = conv2d_kernel_der(h_in, delta, b.kernel, b.pad)
+        wd[i] = conv2d_kernel_der(h_in, delta, b.kernel, b.pad, cols)
         bd[i] = delta.sum(axis=(0, 2, 3))
         if i:
             out_der = conv2d_input_der(delta, ws[i], b.pad)

@@ -17,6 +17,7 @@ Max-pool ties go to the first in (row, column) order, as torch's CPU kernel does
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from explorer.engine.types import Array
@@ -44,21 +45,33 @@ def _maps(flat: Array, batch: int, shape: tuple[int, ...]) -> Array:
     return flat.reshape(flat.shape[0], batch, *shape).transpose(1, 0, 2, 3)
 
 
-def conv2d(x: Array, w: Array, b: Array, pad: int) -> Array:
-    """z (B, F, Ho, Wo) of input x (B, C, H, W) and kernels w (F, C, k, k)."""
+def im2col(x: Array, k: int, pad: int, dtype: npt.DTypeLike) -> Array:
+    """The (C*k*k, B*Ho*Wo) matrix of every k x k window of x (B, C, H, W) zero-padded by
+    ``pad``, in ``dtype``: what ``conv2d`` and ``conv2d_kernel_der`` multiply by, which a
+    caller can build once for both."""
+    return _columns(_padded(x, pad), k, np.dtype(dtype))
+
+
+def conv2d(x: Array, w: Array, b: Array, pad: int, cols: Array | None = None) -> Array:
+    """z (B, F, Ho, Wo) of input x (B, C, H, W) and kernels w (F, C, k, k); ``cols``: x's
+    ``im2col`` in the result's dtype, if the caller has it."""
     k = w.shape[-1]
-    xp = _padded(x, pad)
-    out = (xp.shape[2] - k + 1, xp.shape[3] - k + 1)
-    z = w.reshape(len(w), -1) @ _columns(xp, k, np.result_type(x, w))  # (F, B*Ho*Wo)
+    if cols is None:
+        cols = im2col(x, k, pad, np.result_type(x, w))
+    out = (x.shape[2] + 2 * pad - k + 1, x.shape[3] + 2 * pad - k + 1)
+    z = w.reshape(len(w), -1) @ cols  # (F, B*Ho*Wo)
     z += b[:, None]
     return _maps(z, len(x), out)
 
 
-def conv2d_kernel_der(x: Array, delta: Array, k: int, pad: int) -> Array:
-    """dL/dw (F, C, k, k) from the block's input x and delta = dL/dz (B, F, Ho, Wo)."""
+def conv2d_kernel_der(x: Array, delta: Array, k: int, pad: int, cols: Array | None = None) -> Array:
+    """dL/dw (F, C, k, k) from the block's input x and delta = dL/dz (B, F, Ho, Wo);
+    ``cols``: x's ``im2col`` in delta's dtype, if the caller has it."""
     c = x.shape[1]
     d = delta.transpose(1, 0, 2, 3).reshape(delta.shape[1], -1)  # (F, B*Ho*Wo)
-    return (d @ _columns(_padded(x, pad), k, np.result_type(x, d)).T).reshape(len(d), c, k, k)
+    if cols is None:
+        cols = im2col(x, k, pad, np.result_type(x, d))
+    return (d @ cols.T).reshape(len(d), c, k, k)
 
 
 def conv2d_input_der(delta: Array, w: Array, pad: int) -> Array:

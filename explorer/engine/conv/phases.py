@@ -66,13 +66,16 @@ def images(spec: ConvNetSpec, x: Array) -> Array:
     return x.reshape(len(x), 1, *spec.input_shape)
 
 
-def forward_block(spec: ConvNetSpec, params: Params, block: int, x: Array) -> BlockTrace:
-    """Block ``block``'s record from its input x (B, C, H, W)."""
+def forward_block(
+    spec: ConvNetSpec, params: Params, block: int, x: Array, *, cols: Array | None = None
+) -> BlockTrace:
+    """Block ``block``'s record from its input x (B, C, H, W); ``cols``: x's ``im2col``, when
+    the caller keeps it for the block's backward phase."""
     if block == 0:
         _finite("input", None, x)
     b = spec.blocks[block]
     with np.errstate(over="ignore", invalid="ignore"):
-        z = conv2d(x, params.weights[block], params.biases[block], b.pad)
+        z = conv2d(x, params.weights[block], params.biases[block], b.pad, cols)
         a = ACTIVATIONS[b.activation].output(z)
         pooled, argmax = maxpool2x2(a) if b.pool else (None, None)
     _finite("forward", block, z, a)
@@ -144,9 +147,12 @@ def backward_block(
     fwd: ConvForwardTrace,
     block: int,
     above: LayerGradients | BlockGradients,
+    *,
+    cols: Array | None = None,
 ) -> BlockGradients:
     """Block ``block``'s gradients, given the record of what comes after it: the first dense
-    layer's (for the last block) or the next block's."""
+    layer's (for the last block) or the next block's; ``cols``: the block input's ``im2col``,
+    if the caller kept it from the forward phase."""
     rec = fwd.blocks[block]
     b = spec.blocks[block]
     with np.errstate(over="ignore", invalid="ignore"):
@@ -163,7 +169,7 @@ def backward_block(
         else:
             pooled_der, output_der = None, out_der
         input_der = ACTIVATIONS[b.activation].input_der(rec.z, rec.a, output_der)
-        kernel_der = conv2d_kernel_der(rec.input, input_der, b.kernel, b.pad)
+        kernel_der = conv2d_kernel_der(rec.input, input_der, b.kernel, b.pad, cols)
         bias_der = input_der.sum(axis=(0, 2, 3))
     _finite("backward", block, input_der, kernel_der, bias_der)
     _frozen(pooled_der, output_der, input_der, kernel_der, bias_der)

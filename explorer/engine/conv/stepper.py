@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from explorer.engine.conv.fast import train_conv_steps
 from explorer.engine.conv.init import DEFAULT_INIT, init_conv_params
+from explorer.engine.conv.kernels import im2col
 from explorer.engine.conv.phases import (
     backward_block,
     backward_dense,
@@ -124,6 +125,7 @@ class ConvStepper(PhaseWalker[ConvStepState]):
         )
         self.spec = spec
         self._target = encode_targets(spec.head, y, self.dtype)
+        self._kept_cols: dict[int, tuple[Array, Array]] = {}
         if params is None:
             params = init_conv_params(spec, np.random.default_rng(seed), init, dtype=self.dtype)
         spec.check_params(params)
@@ -166,6 +168,19 @@ class ConvStepper(PhaseWalker[ConvStepState]):
         target = self._target[idx]
         return ConvStepState(params, opt_state, epoch, step, position, idx, x, target, trail=trail)
 
+    def _cols(self, s: ConvStepState, block: int, x_in: Array) -> Array:
+        """The im2col matrix of block ``block``'s input ``x_in``, built by its forward phase
+        and kept for its backward phase (one copy for both), outside the states the history
+        holds: one per block, of the batch stepped last. Inputs are frozen and held here with
+        their matrix, so the same object means the same numbers."""
+        kept = self._kept_cols.get(block)
+        if kept is None or kept[0] is not x_in:
+            b = self.spec.blocks[block]
+            dtype = np.result_type(x_in, s.params.weights[block])
+            kept = (x_in, im2col(x_in, b.kernel, b.pad, dtype))
+            self._kept_cols[block] = kept
+        return kept[1]
+
     def _advanced(self, s: ConvStepState, config: TrainConfig) -> ConvStepState:
         s = self._next_batch(s, config)
         phase = self.phases[s.done]
@@ -174,7 +189,9 @@ class ConvStepper(PhaseWalker[ConvStepState]):
             assert phase.layer is not None
             if phase.layer < nb:
                 x_in = s.x if phase.layer == 0 else s.blocks[-1].output
-                rec = forward_block(spec, s.params, phase.layer, x_in)
+                rec = forward_block(
+                    spec, s.params, phase.layer, x_in, cols=self._cols(s, phase.layer, x_in)
+                )
                 return replace(s, done=s.done + 1, blocks=(*s.blocks, rec))
             layer = phase.layer - nb
             a_prev = flat_features(s.blocks) if layer == 0 else s.a[-1]
@@ -191,7 +208,10 @@ class ConvStepper(PhaseWalker[ConvStepState]):
                 assert above is None or isinstance(above, LayerGradients)
                 dense = backward_dense(spec, s.params, fwd, s.err, phase.layer - nb, above)
                 return replace(s, done=s.done + 1, back=(*s.back, dense))
-            block = backward_block(spec, s.params, fwd, phase.layer, s.back[-1])
+            x_in = fwd.blocks[phase.layer].input
+            block = backward_block(
+                spec, s.params, fwd, phase.layer, s.back[-1], cols=self._cols(s, phase.layer, x_in)
+            )
             return replace(s, done=s.done + 1, back=(*s.back, block))
         grads = s.gradients(nb)
         assert grads is not None
