@@ -2,8 +2,9 @@
 
 A subpackage of ``explorer.engine`` rather than a sibling package, because it is the MLP
 engine extended, not a second engine: the dense part runs through the MLP's own phase
-functions, the optimizers are ``explorer.engine.optim``'s, the step-back history, the trail
-events, the batch order and the Phase sequence are the MLP Stepper's, and the same import
+functions, the optimizers are ``explorer.engine.optim``'s, the walking through the phases
+(the Phase sequence, the batch order, the step-back history, the trail events) is
+``explorer.engine.walker``'s, which the MLP's Stepper runs on too, and the same import
 boundary holds (no streamlit, plotly or torch). What is new lives here: the spec of the conv
 blocks, im2col convolution and max-pool with their gradients (``kernels``), the per-block
 traces, the phases, the ConvStepper, the fast path and the gradient check.
