@@ -199,8 +199,8 @@ def test_the_batch_inspector_says_what_is_averaged_over_what(at: AppTest) -> Non
 
 def test_the_loss_chart_ticks_whole_steps(at: AppTest) -> None:
     click(at, "b_step")
-    (chart,) = [c for c in at.get("plotly_chart") if c.key == "curves"]
-    xaxis = json.loads(chart.proto.spec)["layout"]["xaxis"]
+    (chart,) = [c for c in at.get("bidi_component") if c.proto.id.endswith("-curves")]
+    xaxis = json.loads(json.loads(chart.proto.json)["figure"])["layout"]["xaxis"]
     assert xaxis["tickmode"] == "linear" and xaxis["dtick"] == 1 and xaxis["tickformat"] == "d"
 
 

@@ -22,7 +22,7 @@ from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hove
 from explorer.session_file import save_session
 from explorer.ui.draw_view import draw_digit_panel
 from explorer.ui.files_view import files_panel
-from explorer.ui.graph_view import network_chart, pick_of, picked
+from explorer.ui.graph_view import kept_chart, network_chart, pick_of, picked
 from explorer.ui.inspector_view import gradient_panel, inspector
 from explorer.ui.page import unlinkable, write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
@@ -328,7 +328,7 @@ def metrics(run: Run) -> None:
             {"train loss": [r.train_loss for r in rows], "test loss": [r.test_loss for r in rows]},
             y_title="loss",
         )
-        st.plotly_chart(fig, key="curves", config={"displayModeBar": False})
+        kept_chart(fig, key="curves")  # st.plotly_chart re-plotted it on every click
 
 
 def explorer_page(run: Run) -> None:

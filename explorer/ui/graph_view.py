@@ -46,14 +46,21 @@ from explorer.ui.presenter import presenting
 # Declared for its folder only: the server then serves plotly.min.js at this component's URL.
 _PLOTLY_JS = declare_component("plotly_js", path=str(Path(plotly.__file__).parent / "package_data"))
 _ASSETS = Path(__file__).parent / "graph"
-_graph = component(
-    "backprop_explorer.network_graph",
-    html=(_ASSETS / "graph.html").read_text(encoding="utf-8"),
-    css=(_ASSETS / "graph.css").read_text(encoding="utf-8"),
-    js=(_ASSETS / "graph.js").read_text(encoding="utf-8"),
-    # plotly.js puts its styles (hover labels) in the document's head: no shadow root.
-    isolate_styles=False,
-)
+
+
+def _kept_chart_component(name: str, html: str) -> Any:
+    return component(
+        f"backprop_explorer.{name}",
+        html=html,
+        css=(_ASSETS / "graph.css").read_text(encoding="utf-8"),
+        js=(_ASSETS / "graph.js").read_text(encoding="utf-8"),
+        # plotly.js puts its styles (hover labels) in the document's head: no shadow root.
+        isolate_styles=False,
+    )
+
+
+_graph = _kept_chart_component("network_graph", (_ASSETS / "graph.html").read_text("utf-8"))
+_kept = _kept_chart_component("kept_chart", '<div class="kept-chart" data-chart></div>')
 PROJECTOR_TEXT = 1.5  # presenter mode: the graph's 11 px labels become 16 px
 FIT_MAX_PX = 1000  # presenter mode: the tallest the chart grows on a large screen
 FIT_BELOW_PX = 8  # presenter mode: room left under the chart, inside the window
@@ -88,6 +95,29 @@ def network_chart(fig: go.Figure, *, key: str, on_pick: Callable[[], None]) -> N
     if presenting():
         enlarge_text(fig, PROJECTOR_TEXT)
         fit = {"min": int(fig.layout.height), "max": FIT_MAX_PX, "below": FIT_BELOW_PX}
+    height = "content" if fit else int(fig.layout.height)
+    _send(_graph, fig, key, height, fit=fit, keys=True, on_pick_change=on_pick)
+
+
+def kept_chart(fig: go.Figure, *, key: str) -> None:
+    """Another figure of the page in a kept chart, as the graph is (a figure unchanged since
+    the last run costs the browser nothing); for a chart that a page redraws on every click
+    (the Explorer's loss curve, which st.plotly_chart re-plotted on each Next phase)."""
+    _send(_kept, fig, key, int(fig.layout.height or 450))
+
+
+def _send(
+    chart: Any,
+    fig: go.Figure,
+    key: str,
+    height: int | str,
+    *,
+    fit: dict[str, int] | None = None,
+    keys: bool = False,
+    **callbacks: Callable[[], None],
+) -> None:
+    """``fig`` to the kept ``chart`` under ``key``: the traces the browser lacks, ``keys``
+    whether this chart binds the Explorer's keys."""
     sent: dict[str, frozenset[str]] = st.session_state.setdefault(SENT_KEY, {})
     figure, ids = figure_payload(fig, sent.get(key, frozenset()))
     sent[key] = frozenset(ids)
@@ -95,12 +125,13 @@ def network_chart(fig: go.Figure, *, key: str, on_pick: Callable[[], None]) -> N
     def resync() -> None:
         st.session_state.get(SENT_KEY, {}).pop(key, None)
 
-    _graph(
+    data = {"figure": figure, "ids": ids, "chart": key, "keys": keys}
+    chart(
         key=key,
-        data={"figure": figure, "ids": ids, "chart": key, "plotly": plotly_url(), "fit": fit},
-        height="content" if fit else int(fig.layout.height),
-        on_pick_change=on_pick,
+        data={**data, "plotly": plotly_url(), "fit": fit},
+        height=height,
         on_resync_change=resync,
+        **callbacks,
     )
 
 

@@ -9,10 +9,13 @@
 // Plotly.react sees unchanged. A digest not held (a message lost) sends the trigger "resync",
 // and Python sends the whole figure on the next run.
 //
-// It also binds the Explorer's keys (a presentation clicker sends PageDown/PageUp): Right or
-// PageDown = Next phase, Left or PageUp = Back, Space = Play/Pause, Enter = Complete step,
-// ? = the list of keys. They click the page's own buttons by their label, and do nothing while
-// a text or number field has focus.
+// The same script draws other charts of the page that should not be re-plotted on every rerun
+// (the class kept-chart); only the network graph (data.keys) binds the keys.
+//
+// The network graph also binds the Explorer's keys (a presentation clicker sends PageDown and
+// PageUp): Right or PageDown = Next phase, Left or PageUp = Back, Space = Play/Pause, Enter =
+// Complete step, ? = the list of keys. They click the page's own buttons by their label, and
+// do nothing while a text or number field has focus.
 //
 // With data.fit (presenter mode) the chart takes the window's height below its own top, within
 // [fit.min, fit.max], and again whenever the window is resized.
@@ -114,15 +117,19 @@ function fittedHeight(chart, fit) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
-  const chart = parentElement.querySelector(".explorer-graph");
+  const chart = parentElement.querySelector("[data-chart]");
   const figure = JSON.parse(data.figure);
   const traces = filledTraces(data.chart, figure, data.ids);
   const listening = new AbortController();
-  document.addEventListener("keydown", onKey, { signal: listening.signal });
+  if (data.keys) document.addEventListener("keydown", onKey, { signal: listening.signal });
   if (traces === null) {
     setTriggerValue("resync", true);
     return () => listening.abort();
   }
+  // The same traces and layout as this chart drew last: nothing to do.
+  const drawn = `${data.ids.join(",")} ${JSON.stringify(figure.layout)}`;
+  if (chart.drawn === drawn && !data.fit) return () => listening.abort();
+  chart.drawn = drawn;
   loadPlotly(data.plotly).then(() => {
     if (data.fit) figure.layout.height = fittedHeight(chart, data.fit);
     window.Plotly.react(chart, traces, figure.layout, {
