@@ -121,7 +121,10 @@ HEADER_3D = struct.pack(">BBBB3I", 0, 0, 8, 3, 2, 28, 28)
         ),
         (HEADER_3D + bytes(2 * 784 + 3), "holds 1,571; it has extra bytes"),
         (gzip.compress(HEADER_3D + bytes(2 * 784), mtime=0)[:-12], "truncated gzip"),
-        (gzip.compress(HEADER_3D + bytes(2 * 784), mtime=0) + b"junk", "extra bytes after its gzip"),
+        (
+            gzip.compress(HEADER_3D + bytes(2 * 784), mtime=0) + b"junk",
+            "extra bytes after its gzip",
+        ),
         (b"\x1f\x8b" + bytes(30), "damaged gzip"),
     ],
 )
