@@ -17,5 +17,6 @@ PAGES = (
     PageEntry("app_pages/training.py", "Training views", ":material/monitoring:"),
     PageEntry("app_pages/compare.py", "Compare", ":material/compare:"),
     PageEntry("app_pages/train.py", "Full training", ":material/rocket_launch:"),
+    PageEntry("app_pages/features.py", "Features", ":material/category:"),
     PageEntry("app_pages/lessons.py", "Lessons", ":material/school:"),
 )
