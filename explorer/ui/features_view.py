@@ -102,7 +102,7 @@ def features_page(run: Run) -> None:
     spec = mlp_spec(d, s.hidden_sizes, s.hidden_activations).describe()
     _scores(hand, pixels, net, families, spec)
     _mlp_note(key, spec, seed)
-    if min(s.hidden_sizes, default=0) < d.n_classes:
+    if s.hidden_sizes and min(s.hidden_sizes) < d.n_classes:
         st.info(
             f"The sidebar's network ({spec}) has a hidden layer narrower than the "
             f"{d.n_classes} digits: little room to find features. Widen its layers in the "
