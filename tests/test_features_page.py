@@ -89,3 +89,15 @@ def test_the_mnist_sample_has_its_own_numbers() -> None:
     assert caption_starting(at, "96 hand-made features per digit")
     assert caption_starting(at, "784 pixels per digit")
     assert f"{MLP} (784-4-2-10)" in scores(at)
+
+
+def test_the_lessons_network_is_the_one_the_features_page_trains() -> None:
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/lessons.py").run()
+    at.selectbox(key="w_lesson").set_value("06_features").run()
+    at.button(key="b_lesson_next").click().run()
+    assert "Open the **Features** page" in at.info[0].value  # what the step asks
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    assert f"{MLP} (64-16-10)" in scores(at)  # the lesson's sidebar, as its text says
+    assert not at.info
