@@ -41,10 +41,10 @@ from explorer.engine.types import Array
 
 Images = npt.NDArray[np.float32]  # (n, height, width), ink in [0, 1]
 GRID = 4  # the coarse grid's cells a side
-MAX_ITER = 50  # logistic regression's iterations: each fit well under 2 s on the MNIST sample
+MAX_ITER = 50  # logistic regression's iterations: under 1 s on the MNIST sample (pixels)
 C = 1.0  # logistic regression's inverse L2 strength (scikit-learn's default)
 MLP_RECIPE = TrainConfig(optimizer="adam", learning_rate=0.01, batch_size=64)
-MLP_EPOCHS = {"digits-8x8": 30, "mnist-sample": 8}  # each fit ~1-2 s on one core
+MLP_EPOCHS = {"digits-8x8": 30, "mnist-sample": 8}  # under 0.5 s each (bench/RESULTS.md)
 MLP_OUTPUT = "softmax"  # the output layer, with cross-entropy: the same model as multinomial LR
 
 
