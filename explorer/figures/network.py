@@ -15,9 +15,10 @@ prediction and target marked.
 
 Built for speed (DESIGN.md, "Known pitfalls"): all neurons are one marker trace with
 (layer, unit) in ``customdata`` (layer -1 = input) so a click can select one; edges are a few
-line traces bucketed by sign and magnitude, float32 with NaN separators, never one trace per
-edge, each bucket drawn as a few long walks (about one point per edge); line traces only hover
-at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
+line traces per layer bucketed by sign and magnitude, float32 with NaN separators, never one
+trace per edge, each bucket drawn as a few long walks (about one point per edge, remembered:
+a phase changes one layer's edges, and the page sends only changed traces); line traces hover
+only at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
 a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number. An input of
 more than 64 values is drawn as its image with only the ``top_k`` strongest edges into the
 first layer, drawn square (the axes keep one scale) left of the graph, with the pixels those

@@ -18,6 +18,9 @@ wide 784-128x6-10 sent 1.6 MB a click, nearly all of it edges that had not chang
 script lacks a digest (a message lost, a new tab on the same session) it sends the trigger
 "resync" and the next run sends the whole figure. A new session sends the whole figure first.
 
+``kept_chart`` draws another figure of a page the same way, without the keys: the Explorer's
+loss curve, which st.plotly_chart re-plotted in the browser on every click.
+
 In presenter mode the chart is fitted to the screen: the script sizes it to the window's height
 below the chart's top (at least the figure's height, at most FIT_MAX_PX, again on a resize),
 and the text Python draws in it (layer headers, class names, phase band, colour bar) is
