@@ -1,0 +1,254 @@
+"""The Convolution page's pictures: the shown sample's image, and per conv block each filter's
+kernel with its numbers and its feature maps (before and after the activation, after the
+pool); in backward the same places show dL/dw and dL/d(map).
+
+One colour scale per quantity (a row): symmetric about 0, as wide as the largest magnitude
+among the block's filters, written in the row's label. Every map pixel is also a point of an
+invisible marker trace named ``PIXELS``, whose ``customdata`` is (row, filter, y, x), so a
+click on it can be selected (``st.plotly_chart(on_select=...)`` selects points, not heatmap
+cells). Pure functions of engine state; left out: the dense part's graph.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.engine.conv import BlockGradients, ConvNetSpec, ConvStepState
+from explorer.engine.conv.pixel import Field
+from explorer.engine.spec import Params
+from explorer.engine.types import Array
+
+PIXELS = "pixels"
+MAP_ROWS = ("z", "a", "pooled")  # customdata's row: 0, 1, 2
+HIGHLIGHT = "#f28e2b"
+SELECTED = "#2ca02c"
+_SCALE = "RdBu_r"
+_LABELS = {
+    False: {"kernel": "kernel w", "z": "z = w∗x + b", "a": "a = f(z)", "pooled": "max-pool 2×2"},
+    True: {"kernel": "dL/dw (batch)", "z": "δ = dL/dz", "a": "dL/da", "pooled": "dL/d(pool)"},
+}
+
+
+def image_figure(image: Array, *, field: Field | None = None, title: str = "") -> go.Figure:
+    """The sample's image (H, W), ink dark; ``field``: a box drawn around those pixels."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=image,
+            colorscale="Greys",
+            showscale=False,
+            hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+        )
+    )
+    if field is not None:
+        fig.add_shape(
+            type="rect",
+            x0=field.left - 0.5,
+            x1=field.right + 0.5,
+            y0=field.top - 0.5,
+            y1=field.bottom + 0.5,
+            line={"color": SELECTED, "width": 3},
+        )
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        height=260,
+        margin={"l": 5, "r": 5, "t": 35, "b": 5},
+    )
+    return fig
+
+
+def _stacked(kernel: Array) -> Array:
+    """A kernel (C, k, k) as one (C*(k+1)-1, k) picture: channels one above the other, a row
+    of gaps (NaN) between them."""
+    c, k, _ = kernel.shape
+    out = np.full((c * (k + 1) - 1, k), np.nan)
+    for i in range(c):
+        out[i * (k + 1) : i * (k + 1) + k] = kernel[i]
+    return out
+
+
+def block_rows(
+    state: ConvStepState,
+    block: int,
+    sample: int,
+    params: Params,
+    gradients: BlockGradients | None,
+) -> dict[str, Array]:
+    """Row name -> (F, rows, columns) values of this block for ``sample``: the forward
+    quantities, or the gradients when ``gradients`` is given; only the kernels before the
+    block's forward phase."""
+    if gradients is not None:
+        rows = {
+            "kernel": gradients.kernel_der,
+            "z": gradients.input_der[sample],
+            "a": gradients.output_der[sample],
+        }
+        if gradients.pooled_der is not None:
+            rows["pooled"] = gradients.pooled_der[sample]
+        return rows
+    rows = {"kernel": params.weights[block]}
+    if block < len(state.blocks):
+        rec = state.blocks[block]
+        rows["z"], rows["a"] = rec.z[sample], rec.a[sample]
+        if rec.pooled is not None:
+            rows["pooled"] = rec.pooled[sample]
+    return rows
+
+
+def block_figure(
+    spec: ConvNetSpec,
+    state: ConvStepState,
+    block: int,
+    *,
+    sample: int,
+    params: Params,
+    gradients: BlockGradients | None = None,
+    current: bool = False,
+    selected: tuple[int, int, int] | None = None,
+    title: str = "",
+) -> go.Figure:
+    """Block ``block``: a column per filter, a row per quantity (see ``block_rows``).
+    ``current``: this block's phase ran last (an outlined frame); ``selected``: (filter, y, x)
+    of a conv output pixel, boxed in its maps."""
+    rows = block_rows(state, block, sample, params, gradients)
+    names = list(rows)
+    n_filters = spec.blocks[block].filters
+    k = spec.blocks[block].kernel
+    kernel_h = rows["kernel"].shape[1] * (k + 1) - 1
+    map_h = spec.block_shapes[block].conv[1]
+    heights = [max(kernel_h, 6)] + [map_h] * (len(names) - 1)
+    labels = _LABELS[gradients is not None]
+    text = rows["kernel"][0].size <= 25 and n_filters <= 8  # the kernel's numbers fit its cells
+    traces: list[go.Heatmap | go.Scatter] = []
+    layout: dict[str, object] = {}
+    columns = _spans([1.0] * n_filters, 0.03 if n_filters > 4 else 0.05)
+    bands = _spans(heights[::-1], 0.07)[::-1]  # plotly's y runs upwards: the first row on top
+    for r, name in enumerate(names):
+        values = rows[name]
+        peak = float(np.nanmax(np.abs(values))) if values.size else 0.0
+        peak = peak if peak > 0 and np.isfinite(peak) else 1.0
+        for f in range(n_filters):
+            n = r * n_filters + f + 1
+            axes = {"xaxis": f"x{n}", "yaxis": f"y{n}"}
+            picture = _stacked(values[f]) if name == "kernel" else values[f]
+            heat = go.Heatmap(
+                z=picture,
+                zmin=-peak,
+                zmax=peak,
+                colorscale=_SCALE,
+                showscale=False,
+                hoverinfo="skip" if name != "kernel" else None,
+                hovertemplate=None if name != "kernel" else "%{z:.4f}<extra></extra>",
+                texttemplate="%{z:.2f}" if name == "kernel" and text else None,
+                textfont={"size": 10},
+                **axes,
+            )
+            traces.append(heat)
+            if name != "kernel":
+                traces.append(_pixels(picture, MAP_ROWS.index(name), f, labels[name], axes))
+            bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
+            layout[f"xaxis{n}"] = {**bare, "domain": columns[f], "constrain": "domain"}
+            layout[f"yaxis{n}"] = {
+                **bare,
+                "domain": bands[r],
+                "autorange": "reversed",
+                "scaleanchor": f"x{n}",
+                "title": {"text": f"{labels[name]}<br>±{peak:.3g}" if f == 0 else ""},
+            }
+    notes = [
+        {
+            "text": f"filter {f + 1}",
+            "x": (columns[f][0] + columns[f][1]) / 2,
+            "y": 1.0,
+            "xref": "paper",
+            "yref": "paper",
+            "yanchor": "bottom",
+            "showarrow": False,
+        }
+        for f in range(n_filters)
+    ]
+    shapes = [] if selected is None else _boxes(names, n_filters, *selected)
+    if current:
+        shapes.append(
+            {
+                "type": "rect",
+                "xref": "paper",
+                "yref": "paper",
+                "x0": -0.06,
+                "x1": 1.0,
+                "y0": -0.02,
+                "y1": 1.08,
+                "line": {"color": HIGHLIGHT, "width": 3},
+            }
+        )
+    layout.update(
+        title={"text": title, "font": {"size": 14, "color": HIGHLIGHT if current else None}},
+        height=110 + 120 * len(names),
+        margin={"l": 70, "r": 10, "t": 70, "b": 10},
+        showlegend=False,
+        clickmode="event+select",
+        dragmode=False,
+        annotations=notes,
+        shapes=shapes,
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+def _spans(sizes: list[float], gap: float) -> list[tuple[float, float]]:
+    """Consecutive (start, end) parts of [0, 1] in proportion to ``sizes``, ``gap`` between."""
+    room = 1.0 - gap * (len(sizes) - 1)
+    total = sum(sizes)
+    out, at = [], 0.0
+    for size in sizes:
+        end = at + room * size / total
+        out.append((at, min(end, 1.0)))
+        at = end + gap
+    return out
+
+
+def _pixels(values: Array, row: int, f: int, label: str, axes: dict[str, str]) -> go.Scatter:
+    """Invisible markers on every pixel of one map, carrying (row, filter, y, x, value)."""
+    h, w = values.shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    ys, xs = ys.ravel(), xs.ravel()
+    custom = np.stack(
+        [np.full(ys.shape, row), np.full(ys.shape, f), ys, xs, values.ravel()], axis=1
+    ).astype(np.float32)  # float32: half the bytes to send, ample for a hover label
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="markers",
+        name=PIXELS,
+        marker={"size": 6, "opacity": 0, "color": "black"},
+        customdata=custom,
+        hovertemplate=f"{label}, filter {f + 1}, (%{{y}}, %{{x}}): %{{customdata[4]:.4g}}"
+        "<extra></extra>",
+        unselected={"marker": {"opacity": 0}},
+        selected={"marker": {"opacity": 0}},
+        **axes,
+    )
+
+
+def _boxes(names: list[str], n_filters: int, f: int, y: int, x: int) -> list[dict[str, object]]:
+    """Boxes around conv pixel (y, x) in filter ``f``'s z and a maps, its window in the pool's."""
+    out: list[dict[str, object]] = []
+    for r, name in enumerate(names):
+        if name == "kernel":
+            continue
+        py, px = (y // 2, x // 2) if name == "pooled" else (y, x)
+        n = r * n_filters + f + 1
+        out.append(
+            {
+                "type": "rect",
+                "xref": f"x{n}",
+                "yref": f"y{n}",
+                "x0": px - 0.5,
+                "x1": px + 0.5,
+                "y0": py - 0.5,
+                "y1": py + 0.5,
+                "line": {"color": SELECTED, "width": 2},
+            }
+        )
+    return out

@@ -1,0 +1,133 @@
+"""The Convolution page's per-user state: its builder's choices (``ConvSettings``) and its own
+network (``ConvRun``, a ConvStepper), under a session key of its own, apart from the
+Explorer's ``Run`` (``explorer.ui.session``), which this page never touches.
+
+A change of the data, the blocks or the seed builds a new network; a new learning rate or
+batch size retunes the one on screen, which carries on training.
+Left out for now: shared links, session files, other optimizers and hidden dense layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from explorer.data import TOY_NAMES, Dataset, available_datasets
+from explorer.engine import LayerSpec, NonFiniteError, Params, TrainConfig
+from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper
+from explorer.engine.walker import Phase
+from explorer.gradient_verdict import GradientVerdict
+from explorer.settings import Settings
+from explorer.ui.datasets import dataset_for
+from explorer.ui.session import epochs_text
+
+CONV_KEY = "conv_run"
+DEFAULT_DATASET = "mnist-sample"
+
+
+@dataclass(frozen=True)
+class ConvSettings:
+    """What the Convolution page's builder chose: the image set, the conv blocks (then the
+    softmax output, one unit per class), and plain SGD's rate and batch size."""
+
+    dataset: str = DEFAULT_DATASET
+    blocks: tuple[ConvBlockSpec, ...] = (ConvBlockSpec(),)
+    learning_rate: float = 0.1
+    batch_size: int = 32
+    seed: int = 0
+
+    def spec(self, dataset: Dataset) -> ConvNetSpec:
+        """The network on ``dataset``'s images; raises SpecError where a kernel does not fit."""
+        h, w = dataset.input_shape
+        return ConvNetSpec((h, w), self.blocks, (LayerSpec(dataset.n_classes, "softmax"),))
+
+    def config(self) -> TrainConfig:
+        return TrainConfig(learning_rate=self.learning_rate, batch_size=self.batch_size)
+
+    def same_network(self, other: ConvSettings) -> bool:
+        """True when only the training settings differ (no rebuild needed)."""
+        return replace(self, learning_rate=0.0, batch_size=1) == replace(
+            other, learning_rate=0.0, batch_size=1
+        )
+
+
+def image_datasets() -> dict[str, str]:
+    """Key -> title of the image sets on this machine (the 2-D sets have no image to convolve)."""
+    return {k: t for k, t in available_datasets().items() if k not in TOY_NAMES}
+
+
+@dataclass(frozen=True)
+class Pixel:
+    """A clicked feature-map pixel: conv output (y, x) of ``filter`` in ``block``; ``pooled``
+    when the click was on the pooled map (then (y, x) is that window's winner)."""
+
+    block: int
+    filter: int
+    y: int
+    x: int
+    pooled: bool = False
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A gradient check's verdict and the state it was made on (a step makes it stale)."""
+
+    verdict: GradientVerdict
+    state: object
+    where: str
+
+
+@dataclass
+class ConvRun:
+    """One user's CNN and what the page shows of it."""
+
+    settings: ConvSettings
+    dataset: Dataset
+    spec: ConvNetSpec
+    stepper: ConvStepper
+    selected: Pixel | None = None
+    failure: str | None = None
+    checked: Checked | None = None
+
+    def act(self, action: str, *args: int) -> None:
+        """Run a stepper action by name; an overflow is said, the last finite network kept."""
+        try:
+            getattr(self.stepper, action)(*args)
+            self.failure = None
+        except NonFiniteError as exc:
+            self.failure = str(exc)
+
+    def forward_params(self) -> Params:
+        """The parameters the traced forward pass ran on: after the update, the ones before it."""
+        s = self.stepper.state
+        if s.done == len(self.stepper.phases) and s.prev_params is not None:
+            return s.prev_params
+        return s.params
+
+
+def build_conv(settings: ConvSettings) -> ConvRun:
+    """A fresh network for ``settings``; raises DataError or SpecError with a message."""
+    dataset = dataset_for(replace(Settings(), dataset=settings.dataset))
+    spec = settings.spec(dataset)
+    stepper = ConvStepper(
+        spec, settings.config(), dataset.x_train, dataset.y_train, seed=settings.seed
+    )
+    return ConvRun(settings, dataset, spec, stepper)
+
+
+def phase_name(spec: ConvNetSpec, phase: Phase) -> str:
+    """ "forward, conv block 1", "error", "backward, output layer", "update"."""
+    return phase.kind if phase.layer is None else f"{phase.kind}, {spec.layer_name(phase.layer)}"
+
+
+def conv_status(run: ConvRun) -> str:
+    """The status line in the Explorer's words, with the CNN's layer names."""
+    stepper = run.stepper
+    s = stepper.state
+    last = stepper.last_phase
+    done = "start of a mini-batch" if last is None else f"done: {phase_name(run.spec, last)}"
+    epoch, position = stepper.next_sample()
+    trained = epochs_text(epoch + position / stepper.n_train)
+    return (
+        f"Epoch {epoch + 1} · step {s.step:,} · batch of {len(s.batch_index)} · {done} · "
+        f"next: {phase_name(run.spec, stepper.next_phase)} · {trained} trained"
+    )

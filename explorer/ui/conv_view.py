@@ -1,0 +1,316 @@
+"""The Convolution page's body: its own builder in the sidebar, the step controls and status
+line as the Explorer's, each conv block's kernels and feature maps (clickable), the image
+with the clicked pixel's receptive field, the pixel inspector and the gradient check.
+
+The builder's widgets are seeded from the page's network (``ConvRun.settings``) whenever
+Streamlit has dropped them (it does on a page switch), so coming back never rebuilds it.
+A network that cannot be built (a kernel larger than its input after pooling) is refused
+through ``explorer.ui.guard``: one message, and the network on screen stays.
+Left out for now: Play, shared links, session files, the dense part's graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+import streamlit as st
+
+from explorer.engine import HIDDEN_ACTIVATIONS
+from explorer.engine.conv import BlockGradients, ConvBlockSpec
+from explorer.engine.conv.pixel import receptive_field
+from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_FILTERS, PADDINGS
+from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
+from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
+from explorer.ui.conv_session import (
+    CONV_KEY,
+    ConvRun,
+    ConvSettings,
+    Pixel,
+    build_conv,
+    conv_status,
+    image_datasets,
+)
+from explorer.ui.guard import Commit, guard, plain, show_refusal
+from explorer.ui.presenter import presenter_switch
+from explorer.ui.sidebar import RATES
+
+BUILD = "conv_build"  # the guard's place for a network that cannot be built
+SECOND_BLOCK = ConvBlockSpec(8, 3, "valid", "relu", False)  # offered when a second is added
+SHOW = {"phase": "follow the phase", "values": "forward values", "gradients": "gradients"}
+
+
+# -- the builder -----------------------------------------------------------------------------
+def _widget_values(settings: ConvSettings) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "cw_dataset": settings.dataset,
+        "cw_blocks": len(settings.blocks),
+        "cw_lr": settings.learning_rate,
+        "cw_batch": settings.batch_size,
+        "cw_seed": settings.seed,
+    }
+    blocks = (*settings.blocks, SECOND_BLOCK)[:MAX_BLOCKS]
+    for i, block in enumerate(blocks):
+        for f in fields(ConvBlockSpec):
+            values[f"cw_{f.name}_{i}"] = getattr(block, f.name)
+    return values
+
+
+def _seed_widgets() -> None:
+    """Widgets Streamlit dropped come back from the page's network, the rest are handed back
+    (so they survive a page switch); the defaults seed a session's first visit."""
+    run = st.session_state.get(CONV_KEY)
+    known = run.settings if isinstance(run, ConvRun) else ConvSettings()
+    for key, value in _widget_values(known).items():
+        st.session_state[key] = st.session_state.get(key, value)
+
+
+def builder() -> ConvSettings:
+    """The sidebar's choices; every widget offers only values a block accepts."""
+    _seed_widgets()
+    bar = st.sidebar
+    bar.header("Convolution network")
+    datasets = image_datasets()
+    if st.session_state.cw_dataset not in datasets:
+        st.session_state.cw_dataset = next(iter(datasets))
+    dataset = bar.selectbox(
+        "Images", list(datasets), format_func=datasets.__getitem__, key="cw_dataset"
+    )
+    n = bar.radio("Conv blocks", range(1, MAX_BLOCKS + 1), key="cw_blocks", horizontal=True)
+    blocks = []
+    for i in range(n):
+        bar.markdown(f"**Conv block {i + 1}**")
+        left, right = bar.columns(2)
+        filters = left.number_input("Filters", 1, MAX_FILTERS, key=f"cw_filters_{i}")
+        kernel = right.selectbox(
+            "Kernel", KERNELS, key=f"cw_kernel_{i}", format_func=lambda k: f"{k}×{k}"
+        )
+        padding = left.selectbox("Padding", PADDINGS, key=f"cw_padding_{i}")
+        activation = right.selectbox("Activation", HIDDEN_ACTIVATIONS, key=f"cw_activation_{i}")
+        pool = bar.checkbox("2×2 max-pool", key=f"cw_pool_{i}")
+        blocks.append(ConvBlockSpec(int(filters), int(kernel), padding, activation, bool(pool)))
+    bar.markdown("**Training** (SGD)")
+    rate = bar.select_slider("Learning rate", RATES, key="cw_lr")
+    batch = bar.number_input("Batch size", 1, 512, key="cw_batch")
+    seed = bar.number_input("Seed", 0, 2**31 - 1, key="cw_seed")
+    return ConvSettings(str(dataset), tuple(blocks), float(rate), int(batch), int(seed))
+
+
+def sync(settings: ConvSettings) -> ConvRun:
+    """The user's network for ``settings``: retuned when only training settings changed,
+    rebuilt (through the guard) when the data, blocks or seed did."""
+    run = st.session_state.get(CONV_KEY)
+    if not isinstance(run, ConvRun):
+        run = st.session_state[CONV_KEY] = build_conv(ConvSettings())
+    if settings == run.settings:
+        return run
+    if settings.same_network(run.settings):
+        run.stepper.set_config(settings.config())
+        run.settings = settings
+        return run
+
+    def prepare() -> Commit:
+        new = build_conv(settings)
+
+        def commit() -> None:
+            st.session_state[CONV_KEY] = new
+
+        return commit
+
+    guard(BUILD, prepare)
+    return st.session_state[CONV_KEY]
+
+
+# -- actions (callbacks) ---------------------------------------------------------------------
+def _act(action: str, *args: int) -> None:
+    st.session_state[CONV_KEY].act(action, *args)
+
+
+def _back() -> None:
+    st.session_state[CONV_KEY].stepper.step_back()
+    st.session_state[CONV_KEY].failure = None
+
+
+def _reset() -> None:
+    st.session_state[CONV_KEY] = build_conv(st.session_state[CONV_KEY].settings)
+
+
+def _run_n() -> None:
+    _act("run_steps", int(st.session_state.cw_run_n))
+
+
+def select(run: ConvRun, block: int, points: list[dict[str, Any]], sample: int) -> None:
+    """Take a click on block ``block``'s maps: the point's (row, filter, y, x) as a Pixel in
+    conv coordinates (a pooled pixel: its window's winner for ``sample``). Anything that does
+    not name a pixel of the maps on screen is ignored (the browser can send anything)."""
+    if not points:
+        return
+    data = points[0].get("customdata")
+    s = run.stepper.state
+    if not isinstance(data, list) or len(data) < 4 or block >= len(s.blocks):
+        return
+    try:
+        row, f, y, x = (int(v) for v in data[:4])
+    except (TypeError, ValueError):
+        return
+    rec = s.blocks[block]
+    maps = rec.pooled if MAP_ROWS[min(max(row, 0), 2)] == "pooled" else rec.z
+    if maps is None or not (0 <= f < maps.shape[1] and 0 <= y < maps.shape[2]):
+        return
+    if not 0 <= x < maps.shape[3]:
+        return
+    if maps is rec.pooled and rec.argmax is not None:
+        place = int(rec.argmax[sample, f, y, x])
+        run.selected = Pixel(block, f, 2 * y + place // 2, 2 * x + place % 2, pooled=True)
+    else:
+        run.selected = Pixel(block, f, y, x)
+
+
+def _on_pick(block: int, sample: int) -> None:
+    event = st.session_state.get(f"conv_block_{block}")
+    points = event.get("selection", {}).get("points", []) if event else []
+    select(st.session_state[CONV_KEY], block, points, sample)
+
+
+# -- drawing ---------------------------------------------------------------------------------
+def controls(run: ConvRun) -> None:
+    stepper = run.stepper
+    cols = st.columns([0.9, 1.2, 1.4, 0.8, 1.1, 1.1, 1])
+    cols[0].button(
+        "Back",
+        key="cb_back",
+        icon=":material/undo:",
+        on_click=_back,
+        disabled=not stepper.can_step_back,
+        help="Undo the last action (up to 200 states).",
+    )
+    cols[1].button(
+        "Next phase",
+        key="cb_phase",
+        icon=":material/play_arrow:",
+        on_click=_act,
+        args=("advance",),
+        type="primary",
+        help="Run the next phase of this mini-batch.",
+    )
+    cols[2].button(
+        "Complete step",
+        key="cb_step",
+        icon=":material/skip_next:",
+        on_click=_act,
+        args=("finish_step",),
+        help="Finish this mini-batch through its weight update.",
+    )
+    cols[3].number_input("N", 1, 1000, value=10, key="cw_run_n", label_visibility="collapsed")
+    cols[4].button("Run N", key="cb_run", icon=":material/fast_forward:", on_click=_run_n)
+    cols[5].button(
+        "Epoch",
+        key="cb_epoch",
+        icon=":material/replay:",
+        on_click=_act,
+        args=("run_epoch_fast",),
+        help="Train the rest of this epoch on the fast path (nothing traced).",
+    )
+    cols[6].button("Reset", key="cb_reset", icon=":material/restart_alt:", on_click=_reset)
+
+
+def _shown_gradients(run: ConvRun, block: int, show: str) -> BlockGradients | None:
+    """The block's gradients when they are to be shown: once backward has reached the block,
+    while the phase is backward or update ("follow the phase"), or always ("gradients")."""
+    g = run.stepper.state.layer_gradients(block, run.spec.n_layers)
+    if not isinstance(g, BlockGradients) or show == "values":
+        return None
+    last = run.stepper.last_phase
+    if show == "phase" and (last is None or last.kind not in ("backward", "update")):
+        return None
+    return g
+
+
+def block_chart(run: ConvRun, block: int, sample: int, show: str) -> None:
+    last = run.stepper.last_phase
+    current = last is not None and last.layer == block
+    grads = _shown_gradients(run, block, show)
+    sel = run.selected
+    selected = (sel.filter, sel.y, sel.x) if sel is not None and sel.block == block else None
+    what = "gradients (backward)" if grads is not None else "forward values"
+    title = f"Conv block {block + 1}: {run.spec.blocks[block].describe()} · {what}"
+    if current and last is not None:
+        title += f" · just computed: {last.kind}"
+    fig = block_figure(
+        run.spec,
+        run.stepper.state,
+        block,
+        sample=sample,
+        params=run.forward_params(),
+        gradients=grads,
+        current=current,
+        selected=selected,
+        title=title,
+    )
+    st.plotly_chart(
+        fig,
+        key=f"conv_block_{block}",
+        on_select=lambda: _on_pick(block, sample),
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+
+
+def _sample(run: ConvRun) -> int:
+    s = run.stepper.state
+    n = len(s.batch_index)
+    labels = run.dataset.y_train[s.batch_index]
+    names = run.dataset.class_names
+    if st.session_state.get("cw_sample", 0) >= n:
+        st.session_state.cw_sample = 0
+    return int(
+        st.selectbox(
+            "Shown sample",
+            range(n),
+            key="cw_sample",
+            format_func=lambda i: f"Sample {i} (label {names[int(labels[i])]})",
+        )
+    )
+
+
+def convolution_page() -> None:
+    presenter_switch()
+    settings = builder()
+    run = sync(settings)
+    st.title("Convolution explorer")
+    show_refusal(BUILD)
+    st.caption(
+        f"{plain(run.spec.describe())} · {run.spec.n_params:,} parameters · "
+        f"{plain(run.dataset.name)}"
+    )
+    controls(run)
+    if run.failure:
+        st.error(plain(run.failure))
+    st.caption(conv_status(run))
+    s = run.stepper.state
+    if s.err is not None:
+        st.caption(f"Cross-entropy on this mini-batch: {s.err.loss:.4f}")
+    left, mid = st.columns(2)
+    with left:
+        sample = _sample(run)
+    show = mid.selectbox("Show", list(SHOW), format_func=SHOW.__getitem__, key="cw_show")
+    maps, side = st.columns([2.2, 1])
+    with maps:
+        for block in range(run.spec.n_blocks):
+            block_chart(run, block, sample, show)
+        st.caption(
+            "Click a pixel of a feature map to inspect it; hover for exact numbers. One colour "
+            "scale per row, symmetric about 0 (its range beside the row); the outlined block "
+            "ran last."
+        )
+    with side:
+        sel = run.selected
+        field = None if sel is None else receptive_field(run.spec, sel.block, sel.y, sel.x)
+        label = run.dataset.class_names[int(run.dataset.y_train[s.batch_index[sample]])]
+        st.plotly_chart(
+            image_figure(s.x[sample, 0], field=field, title=f"Sample {sample}: label {label}"),
+            key="conv_image",
+            config={"displayModeBar": False},
+        )
+        pixel_inspector(run, sample)
+        gradient_panel(run)
