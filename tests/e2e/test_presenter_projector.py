@@ -106,7 +106,7 @@ def test_presenter_mode_fills_a_1280x720_projector(page: Any) -> None:
 
 def test_the_presenter_bar_reaches_every_page_and_lessons_step_in_place(page: Any) -> None:
     bar = page.get_by_role("link", name="Lessons")
-    for name in ("Explorer", "Training views", "Compare", "Full training"):
+    for name in ("Explorer", "Training views", "Compare", "Full training", "Features"):
         expect(page.get_by_role("link", name=name)).to_be_in_viewport()
     expect(bar).to_be_in_viewport()
     bar.click()
