@@ -101,3 +101,14 @@ def test_the_lessons_network_is_the_one_the_features_page_trains() -> None:
     assert not at.exception, at.exception
     assert f"{MLP} (64-16-10)" in scores(at)  # the lesson's sidebar, as its text says
     assert not at.info
+
+
+def test_only_the_open_tab_draws_its_figures() -> None:
+    at = features_page()
+    assert len(at.get("plotly_chart")) == 3  # the three confusion matrices
+    assert not any("first-layer weights" in m.value for m in at.markdown)
+    at.session_state["w_ft_tab"] = "Features as images"
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 3  # the maps, the MLP's weights, the templates
+    assert any("first-layer weights" in m.value for m in at.markdown)

@@ -108,11 +108,15 @@ def features_page(run: Run) -> None:
             f"{d.n_classes} digits: little room to find features. Widen its layers in the "
             "sidebar (say 16 and 16) and watch the MLP's number."
         )
-    confusions, images = st.tabs(["Confusion matrices", "Features as images"])
-    with confusions:
-        _confusions((hand, pixels, net), d)
-    with images:
-        _images(d, families, pixels, net)
+    confusions, images = st.tabs(
+        ["Confusion matrices", "Features as images"], key="w_ft_tab", on_change="rerun"
+    )
+    if confusions.open:  # only the open tab draws
+        with confusions:
+            _confusions((hand, pixels, net), d)
+    if images.open:
+        with images:
+            _images(d, families, pixels, net)
 
 
 def _trained_mlp(key: str, s: Settings) -> Outcome | None:
