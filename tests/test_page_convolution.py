@@ -1,0 +1,164 @@
+"""The Convolution page in AppTest: it loads, one mini-batch walks every phase in order, Back
+restores the parameters bit for bit, a clicked pixel's sum carries the engine's numbers, the
+gradient check passes, a network that cannot be built is refused with one message, and the
+network survives a visit to another page."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from explorer.ui.conv_inspector import num
+from explorer.ui.conv_session import CONV_KEY, ConvRun
+from explorer.ui.conv_view import select
+
+APP = str(Path(__file__).parents[1] / "app.py")
+PAGE = "app_pages/convolution.py"
+STATUS = re.compile(r"^Epoch \d+ · step \d+")
+
+
+def page() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def status(at: AppTest) -> str:
+    lines = [c.value for c in at.caption if STATUS.match(c.value)]
+    assert len(lines) == 1, lines
+    return str(lines[0])
+
+
+def run_of(at: AppTest) -> ConvRun:
+    run = at.session_state[CONV_KEY]
+    assert isinstance(run, ConvRun)
+    return run
+
+
+def test_the_page_loads_with_the_default_cnn() -> None:
+    at = page()
+    assert at.title[0].value == "Convolution explorer"
+    assert "start of a mini-batch · next: forward, conv block 1" in status(at)
+    assert run_of(at).spec.describe() == "28x28 -> conv 3x3 x4 -> relu -> max-pool 2x2 -> dense 10"
+    assert at.info[0].value.startswith("Click a pixel of a feature map")
+
+
+def test_one_mini_batch_walks_every_phase_in_order() -> None:
+    at = page()
+    done = []
+    for _ in range(6):
+        at.button(key="cb_phase").click().run()
+        assert not at.exception
+        done.append(status(at).split("done: ")[1].split(" · ")[0])
+    assert done == [
+        "forward, conv block 1",
+        "forward, output layer",
+        "error",
+        "backward, output layer",
+        "backward, conv block 1",
+        "update",
+    ]
+    assert status(at).startswith("Epoch 1 · step 1 · batch of 32")
+    assert "next: forward, conv block 1" in status(at)
+
+
+def test_back_restores_the_previous_state_exactly() -> None:
+    at = page()
+    at.button(key="cb_step").click().run()
+    before = run_of(at).stepper.state.params
+    kept = [w.copy() for w in (*before.weights, *before.biases)]
+    at.button(key="cb_step").click().run()
+    moved = run_of(at).stepper.state.params
+    assert not np.array_equal(moved.weights[0], kept[0])
+    at.button(key="cb_back").click().run()
+    assert not at.exception
+    back = run_of(at).stepper.state.params
+    for got, want in zip((*back.weights, *back.biases), kept, strict=True):
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert status(at).startswith("Epoch 1 · step 1 ·") and "done: update" in status(at)
+
+
+def test_a_clicked_pixel_shows_its_sum_with_the_engines_numbers() -> None:
+    at = page()
+    for _ in range(2):
+        at.button(key="cb_phase").click().run()
+    run = run_of(at)
+    s = run.stepper.state
+    ink = np.unravel_index(np.argmax(s.x[0, 0]), (28, 28))  # a pixel whose window holds ink
+    y, x0 = (int(min(max(v - 1, 0), 25)) for v in ink)
+    # a click on filter 3's z map at (y, x0): (row 0 = z, filter, y, x, value) as plotly sends it
+    select(run, 0, [{"customdata": [0, 2, y, x0, 0.5]}], sample=0)
+    at.run()
+    assert not at.exception
+    z = float(s.blocks[0].z[0, 2, y, x0])
+    w = s.params.weights[0][2, 0]
+    x = s.x[0, 0, y : y + 3, x0 : x0 + 3]
+    assert x.any()  # the sum is not all zeros
+    latex = [v.value for v in at.latex]
+    [total] = [line for line in latex if line.strip("$\n").startswith("z = ")]
+    assert total.strip("$\n").endswith(f"= {z:.6g}")
+    pairs = zip(w.ravel(), x.ravel(), strict=True)
+    terms = " + ".join(f"{num(a)} \\cdot {num(b)}" for a, b in pairs)
+    assert terms in total and num(float(s.params.biases[0][2])) in total
+    assert np.isclose((w * x).sum() + s.params.biases[0][2], z, rtol=0, atol=1e-12)
+    captions = " ".join(c.value for c in at.caption)
+    assert f"Receptive field: rows {y}–{y + 2}, columns {x0}–{x0 + 2} of the image" in captions
+
+
+def test_a_click_on_the_pool_selects_its_winner_and_backward_shows_dL_dw() -> None:
+    at = page()
+    at.button(key="cb_step").click().run()
+    run = run_of(at)
+    rec = run.stepper.state.blocks[0]
+    assert rec.argmax is not None
+    place = int(rec.argmax[1, 0, 6, 5])
+    select(run, 0, [{"customdata": [2, 0, 6, 5, 0.0]}], sample=1)  # row 2: the pooled map
+    assert (run.selected.y, run.selected.x) == (12 + place // 2, 10 + place % 2)
+    at.selectbox(key="cw_sample").set_value(1).run()
+    assert not at.exception
+    g = run.stepper.state.layer_gradients(0, run.spec.n_layers)
+    total = float(g.kernel_der[0, 0, 1, 1])  # the centre weight, chosen by default
+    latex = [v.value for v in at.latex]
+    assert any(
+        "\\partial w_{1,1,1}" in line and line.strip("$\n").endswith(f"= {total:.6g}")
+        for line in latex
+    )
+    assert any("won its 2×2 window — this one" in c.value for c in at.caption)
+
+
+def test_the_gradient_check_passes() -> None:
+    at = page()
+    # after one step the biases are off 0, so no ReLU of a blank patch sits on its kink
+    at.button(key="cb_step").click().run()
+    at.button(key="cb_gradcheck").click().run()
+    assert not at.exception
+    assert at.success and at.success[0].value.startswith("Pass:")
+    assert not at.error
+
+
+def test_a_kernel_too_large_for_its_input_is_refused_and_the_network_stays() -> None:
+    at = page()
+    at.radio(key="cw_blocks").set_value(2).run()
+    assert run_of(at).spec.n_blocks == 2
+    at.button(key="cb_step").click().run()
+    # 8x8 digits: 5x5 valid -> 4x4, pooled to 2x2, where a second 5x5 does not fit
+    at.selectbox(key="cw_dataset").set_value("digits-8x8")
+    at.selectbox(key="cw_kernel_0").set_value(5)
+    at.selectbox(key="cw_kernel_1").set_value(5).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "does not fit" in at.error[0].value
+    assert run_of(at).dataset.name.startswith("MNIST") and "step 1" in status(at)
+
+
+def test_the_network_survives_a_visit_to_another_page() -> None:
+    at = page()
+    at.number_input(key="cw_filters_0").set_value(6).run()
+    at.button(key="cb_step").click().run()
+    at.switch_page("app_pages/explorer.py").run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    assert "step 1" in status(at) and run_of(at).spec.blocks[0].filters == 6
