@@ -60,10 +60,14 @@ def inspector(run: Run, sample: int | None) -> None:
     if report.note:
         st.caption(report.note)
     # The newest phase's sections open, the others closed: the chain rule the last click
-    # computed is on screen, not below the forward pass.
+    # computed is on screen, not below the forward pass. The browser keeps an expander's own
+    # open state across reruns, so one that must change state is a new expander (a new key);
+    # one the user opened or closed stays so while its phase state does not change.
     newest = report.newest
     for section in report.sections:
-        with st.expander(section.title, expanded=section.key in newest):
+        expanded = section.key in newest
+        key = f"inspector_{section.key}_{'open' if expanded else 'shut'}"
+        with st.expander(section.title, expanded=expanded, key=key):
             if not section.computed:
                 st.caption(section.caption)
                 continue
