@@ -2,15 +2,16 @@
 
 - **Hand-made features + logistic regression**: the classic pipeline. A person decides what to
   measure (ink per region of a coarse grid, ink per row and column, stroke directions per
-  quadrant, a few shape measures such as enclosed holes and symmetry), NumPy computes it, and
-  scikit-learn's ``LogisticRegression`` learns only how to weigh those numbers.
+  quadrant, a few shape measures such as enclosed holes and symmetry), NumPy computes it (the
+  holes with SciPy's hole filling), and scikit-learn's ``LogisticRegression`` learns only how
+  to weigh those numbers.
 - **Raw pixels + logistic regression**: the same classifier on every pixel, no features.
 - **MLP on raw pixels**: the engine's network, trained on the fast path; its first layer finds
   its own features, whose weight images the page shows beside the hand-made maps.
 
-Every pipeline is deterministic for a dataset and a seed. Features are standardised on the
-training rows only (the test rows never shape a choice). scikit-learn is imported only when a
-logistic regression is fitted: it is slow to import. Left out: streamlit and drawing.
+Every pipeline is deterministic for a dataset and a seed. Hand-made features are
+standardised on the training rows only (the test rows never shape a choice). scikit-learn and
+SciPy are imported only when used: they are slow to import. Left out: streamlit and drawing.
 """
 
 from __future__ import annotations
@@ -172,22 +173,22 @@ def feature_maps(image: Array, families: Sequence[str]) -> list[tuple[str, Array
     """What the chosen families look at on one digit (h, w), as titled images: the coarse
     grid's ink, the row and column profiles spread back over the image, each stroke
     direction's map, and the enclosed holes."""
-    one = np.asarray(image, dtype=np.float32)[None]
-    h, w = image.shape
+    digit = np.asarray(image, dtype=np.float32)
+    h, w = digit.shape
     maps: list[tuple[str, Array]] = []
     if "grid" in families:
         coarse = np.empty((h, w), dtype=np.float32)
         for r in _bands(h, GRID):
             for c in _bands(w, GRID):
-                coarse[r, c] = one[0][r, c].mean()
+                coarse[r, c] = digit[r, c].mean()
         maps.append((f"ink per region ({GRID}×{GRID})", coarse))
     if "profiles" in families:
-        maps.append(("row profile", np.repeat(one[0].mean(axis=1, keepdims=True), w, axis=1)))
-        maps.append(("column profile", np.repeat(one[0].mean(axis=0, keepdims=True), h, axis=0)))
+        maps.append(("row profile", np.repeat(digit.mean(axis=1, keepdims=True), w, axis=1)))
+        maps.append(("column profile", np.repeat(digit.mean(axis=0, keepdims=True), h, axis=0)))
     if "strokes" in families:
-        maps.extend((f"{name} strokes", m[0]) for name, m in stroke_maps(one).items())
+        maps.extend((f"{name} strokes", m[0]) for name, m in stroke_maps(digit[None]).items())
     if "shape" in families:
-        maps.append(("enclosed holes", holes(one)[0]))
+        maps.append(("enclosed holes", holes(digit[None])[0]))
     return maps
 
 
@@ -198,8 +199,9 @@ class Outcome:
 
     name: which pipeline, in the page's words; n_features: what the classifier saw per digit;
     confusion: (n_classes, n_classes) counts, row = true, column = predicted; seconds: the
-    time to compute the features and fit; weights: for the MLP, its first layer's W
-    (n_in, n_units); for logistic regression on pixels, its coefficients (n_in, n_classes).
+    time it took (the features included, unless they were handed over computed); weights:
+    for the MLP, its first layer's W (n_in, n_units), None without a hidden layer; for
+    logistic regression on pixels, its coefficients (n_in, n_classes); None otherwise.
     """
 
     name: str
