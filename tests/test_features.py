@@ -3,6 +3,9 @@ images whose answer is known, and the three pipelines on the 8x8 digits."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -153,3 +156,10 @@ def test_the_maps_figure_draws_each_map_titled_on_its_own_range() -> None:
     for trace, (_, values) in zip(fig.data, maps, strict=True):
         assert trace.zmin == 0 and trace.zmax == pytest.approx(values.max())
         assert np.array_equal(trace.z, values[::-1])  # row 0 at the top
+
+
+def test_the_pipelines_import_no_streamlit_and_no_slow_library_until_used() -> None:
+    code = "import sys, explorer.features; print(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = {m.split(".")[0] for m in out.stdout.split()}
+    assert not loaded & {"streamlit", "plotly", "torch", "sklearn", "scipy"}
