@@ -36,23 +36,32 @@ header[data-testid="stHeader"] { display: none; }
 GRAPH_HEIGHT = 360  # px: the least the graph gets; it grows to the screen's height
 
 
+# The truth is a plain session key: Streamlit can drop a widget's value on a page switch (seen
+# after a fragment run, and in the presenter bar's browser test on a loaded machine, where
+# presenter mode went off on the way to Lessons).
+_ON = "presenter"
+
+
 def presenting() -> bool:
-    return bool(st.session_state.get("w_presenter", False))
+    return bool(st.session_state.get(_ON, False))
+
+
+def _toggled() -> None:
+    st.session_state[_ON] = st.session_state.w_presenter
 
 
 def _leave() -> None:
-    st.session_state.w_presenter = False
+    st.session_state[_ON] = False
 
 
 def presenter_switch() -> None:
     """The switch, and the styles and the way out when it is on."""
-    # Handed back on every run: each page's toggle is a new widget to Streamlit, which would
-    # drop its value on a page switch (and leave presenter mode with the first link clicked).
-    if "w_presenter" in st.session_state:
-        st.session_state.w_presenter = st.session_state.w_presenter
+    # Each page's toggle is a new widget to Streamlit: hand it the mode on every run.
+    st.session_state.w_presenter = presenting()
     st.sidebar.toggle(
         "Presenter mode",
         key="w_presenter",
+        on_change=_toggled,
         help="Large type for a projector; hides the sidebar and what a class does not need.",
     )
     if presenting():
