@@ -188,7 +188,8 @@ def feature_maps(image: Array, families: Sequence[str]) -> list[tuple[str, Array
     if "strokes" in families:
         maps.extend((f"{name} strokes", m[0]) for name, m in stroke_maps(digit[None]).items())
     if "shape" in families:
-        maps.append(("enclosed holes", holes(digit[None])[0]))
+        enclosed = holes(digit[None])[0]
+        maps.append(("enclosed holes" if enclosed.any() else "enclosed holes (none)", enclosed))
     return maps
 
 

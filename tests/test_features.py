@@ -98,6 +98,9 @@ def test_the_feature_maps_follow_the_families_switched_on() -> None:
     assert grid_only[0][1].shape == image.shape
     holes_map = dict(feature_maps(image, ["shape"]))["enclosed holes"]
     assert holes_map.sum() == 16
+    bar = blank()[0]
+    bar[1:7, 4] = 1.0
+    assert [t for t, _ in feature_maps(bar, ["shape"])] == ["enclosed holes (none)"]
 
 
 def test_three_pipelines_on_the_same_split_are_deterministic_and_learn() -> None:
