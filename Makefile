@@ -25,11 +25,13 @@ run: $(VENV)/.core
 	MALLOC_MMAP_THRESHOLD_=65536 $(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost \
 		--browser.gatherUsageStats false
 
+# Two workers (pytest-xdist): a browser test mostly waits on its server and chromium, so two
+# run in little more than the time of one (bench/RESULTS.md, test suite).
 test: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 bench: $(VENV)/.dev
 	for b in bench/*.py; do $(PY) $$b || exit 1; done
