@@ -102,7 +102,7 @@ def strokes(images: Images) -> Images:
 def holes(images: Images, threshold: float = 0.3) -> Images:
     """Background pixels the ink encloses (those no path of background, 4-connected, reaches
     from the border), per pixel: a 0 or a 6 has one hole, an 8 two, a 1 none."""
-    from scipy import ndimage  # type: ignore[import-untyped]  # scikit-learn's dependency
+    from scipy import ndimage
 
     ink = images >= threshold
     within_one_image = np.zeros((3, 3, 3), dtype=bool)  # never across the batch axis
