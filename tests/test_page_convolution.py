@@ -116,7 +116,8 @@ def test_a_click_on_the_pool_selects_its_winner_and_backward_shows_dL_dw() -> No
     rec = run.stepper.state.blocks[0]
     assert rec.argmax is not None
     place = int(rec.argmax[1, 0, 6, 5])
-    select(run, 0, [{"customdata": [2, 0, 6, 5, 0.0]}], sample=1)  # row 2: the pooled map
+    # row 2: the pooled map; customdata as Streamlit hands on plotly's typed array
+    select(run, 0, [{"customdata": {"0": 2, "1": 0, "2": 6, "3": 5, "4": 0.0}}], sample=1)
     assert (run.selected.y, run.selected.x) == (12 + place // 2, 10 + place % 2)
     at.selectbox(key="cw_sample").set_value(1).run()
     assert not at.exception

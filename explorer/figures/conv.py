@@ -115,16 +115,14 @@ def block_figure(
     rows = block_rows(state, block, sample, params, gradients)
     names = list(rows)
     n_filters = spec.blocks[block].filters
-    k = spec.blocks[block].kernel
-    kernel_h = rows["kernel"].shape[1] * (k + 1) - 1
-    map_h = spec.block_shapes[block].conv[1]
-    heights = [max(kernel_h, 6)] + [map_h] * (len(names) - 1)
     labels = _LABELS[gradients is not None]
     text = rows["kernel"][0].size <= 25 and n_filters <= 8  # the kernel's numbers fit its cells
     traces: list[go.Heatmap | go.Scatter] = []
     layout: dict[str, object] = {}
     columns = _spans([1.0] * n_filters, 0.03 if n_filters > 4 else 0.05)
-    bands = _spans(heights[::-1], 0.07)[::-1]  # plotly's y runs upwards: the first row on top
+    # rows of equal height (a kernel's cells are then large enough for its numbers); plotly's
+    # y runs upwards, so the first row's band is the last span
+    bands = _spans([1.0] * len(names), 0.07)[::-1]
     for r, name in enumerate(names):
         values = rows[name]
         peak = float(np.nanmax(np.abs(values))) if values.size else 0.0
@@ -148,7 +146,12 @@ def block_figure(
             traces.append(heat)
             if name != "kernel":
                 traces.append(_pixels(picture, MAP_ROWS.index(name), f, labels[name], axes))
-            bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
+            bare = {
+                "showticklabels": False,
+                "showgrid": False,
+                "zeroline": False,
+                "fixedrange": True,  # no zoom: a drag or a click on the maps is a pick
+            }
             layout[f"xaxis{n}"] = {**bare, "domain": columns[f], "constrain": "domain"}
             layout[f"yaxis{n}"] = {
                 **bare,
@@ -176,7 +179,7 @@ def block_figure(
                 "type": "rect",
                 "xref": "paper",
                 "yref": "paper",
-                "x0": -0.06,
+                "x0": -0.13,
                 "x1": 1.0,
                 "y0": -0.02,
                 "y1": 1.08,
@@ -186,10 +189,9 @@ def block_figure(
     layout.update(
         title={"text": title, "font": {"size": 14, "color": HIGHLIGHT if current else None}},
         height=110 + 120 * len(names),
-        margin={"l": 70, "r": 10, "t": 70, "b": 10},
+        margin={"l": 95, "r": 10, "t": 60, "b": 10},
         showlegend=False,
         clickmode="event+select",
-        dragmode=False,
         annotations=notes,
         shapes=shapes,
     )

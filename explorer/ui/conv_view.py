@@ -146,6 +146,8 @@ def select(run: ConvRun, block: int, points: list[dict[str, Any]], sample: int) 
     if not points:
         return
     data = points[0].get("customdata")
+    if isinstance(data, dict):  # a typed array reaches Python as {"0": row, "1": filter, ...}
+        data = [data.get(str(i)) for i in range(len(data))]
     s = run.stepper.state
     if not isinstance(data, list) or len(data) < 4 or block >= len(s.blocks):
         return
@@ -233,7 +235,7 @@ def block_chart(run: ConvRun, block: int, sample: int, show: str) -> None:
     sel = run.selected
     selected = (sel.filter, sel.y, sel.x) if sel is not None and sel.block == block else None
     what = "gradients (backward)" if grads is not None else "forward values"
-    title = f"Conv block {block + 1}: {run.spec.blocks[block].describe()} · {what}"
+    title = f"Conv block {block + 1} · {what}"
     if current and last is not None:
         title += f" · just computed: {last.kind}"
     fig = block_figure(

@@ -1,0 +1,80 @@
+"""The Convolution page in a real browser: step one mini-batch phase by phase, click a
+feature-map pixel and read its sum, step back; leaves a screenshot for a person to look at."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import ARTIFACTS
+
+STATUS = re.compile(r"Epoch \d+ · step \d+ · batch of")
+
+# Where plotly drew the strongest pixel of block 1's first z map (its first "pixels" trace),
+# in page pixels, and that pixel's (y, x, value) from the trace's customdata.
+_STRONGEST_PIXEL = """() => {
+  const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g._fullData && g._fullData.some(d => d.name === 'pixels'));
+  const t = gd._fullData.find(d => d.name === 'pixels');
+  const values = t.customdata.map(c => c[4]);
+  let k = 0;
+  values.forEach((v, i) => { if (Math.abs(v) > Math.abs(values[k])) k = i; });
+  const xa = gd._fullLayout['xaxis' + t.xaxis.slice(1)];
+  const ya = gd._fullLayout['yaxis' + t.yaxis.slice(1)];
+  const r = gd.getBoundingClientRect();
+  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k]),
+          row: t.customdata[k][2], col: t.customdata[k][3], value: t.customdata[k][4]};
+}"""
+
+
+def status(page: Any) -> Any:
+    return page.get_by_text(STATUS)
+
+
+def test_step_a_mini_batch_click_a_pixel_and_step_back(page: Any) -> None:
+    page.get_by_role("link", name="Convolution").click()
+    expect(page.get_by_role("heading", name="Convolution explorer")).to_be_visible()
+    expect(status(page)).to_contain_text("start of a mini-batch")
+
+    next_phase = page.get_by_role("button", name="Next phase")
+    next_phase.click()
+    expect(status(page)).to_contain_text("done: forward, conv block 1")
+    chart = page.locator(".js-plotly-plot").filter(has_text="Conv block 1 ·")
+    expect(chart).to_be_visible()
+    expect(chart).to_contain_text("forward values")
+
+    pixel = page.evaluate(_STRONGEST_PIXEL)
+    page.mouse.click(pixel["x"], pixel["y"])
+    heading = f"Conv block 1, filter 1, pixel ({pixel['row']}, {pixel['col']}), sample 0"
+    expect(page.get_by_text(heading)).to_be_visible()
+    # the sum as KaTeX typeset it; its TeX source ends in the total, the map's value there
+    tex = page.locator(".katex-mathml annotation").filter(has_text=re.compile(r"^z = "))
+    expect(tex).to_have_count(1)
+    source = tex.text_content() or ""
+    total = float(source.rsplit("=", 1)[1])
+    assert abs(total - pixel["value"]) <= 1e-5 * max(abs(total), 1e-3)
+    assert source.count("\\cdot") == 9  # the 3x3 kernel's nine products
+    expect(page.get_by_text(re.compile(r"^Receptive field: rows"))).to_be_visible()
+
+    for phase in [
+        "forward, output layer",
+        "error",
+        "backward, output layer",
+        "backward, conv block 1",
+    ]:
+        next_phase.click()
+        expect(status(page)).to_contain_text(f"done: {phase}")
+    expect(chart).to_contain_text("gradients (backward)")
+    expect(page.get_by_text("Backward", exact=True)).to_be_visible()
+    next_phase.click()
+    expect(status(page)).to_contain_text("done: update")
+    expect(status(page)).to_contain_text("step 1")
+
+    page.get_by_role("button", name="Back").click()
+    expect(status(page)).to_contain_text("done: backward, conv block 1")
+    expect(status(page)).to_contain_text("step 0")
+    expect(page.get_by_text(heading)).to_be_visible()  # the selection outlives the step back
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "convolution.png"), full_page=True)
