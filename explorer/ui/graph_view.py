@@ -128,10 +128,16 @@ def _send(
     def resync() -> None:
         st.session_state.get(SENT_KEY, {}).pop(key, None)
 
-    data = {"figure": figure, "ids": ids, "chart": key, "keys": keys}
     chart(
         key=key,
-        data={**data, "plotly": plotly_url(), "fit": fit},
+        data={
+            "figure": figure,
+            "ids": ids,
+            "chart": key,
+            "keys": keys,
+            "plotly": plotly_url(),
+            "fit": fit,
+        },
         height=height,
         on_resync_change=resync,
         **callbacks,
