@@ -40,7 +40,14 @@ _NEURON_AT = """(k) => {
 def click_neuron(page: Any, k: int = -1) -> None:
     """Click neuron ``k`` of the graph, counted over every layer from the first input (the
     default, -1, is the last output unit), where plotly drew it."""
+    # where it is once the chart holds still (a new inspector column re-lays the page out)
     point = page.evaluate(_NEURON_AT, k)
+    for _ in range(50):
+        page.wait_for_timeout(100)
+        again = page.evaluate(_NEURON_AT, k)
+        if again == point:
+            break
+        point = again
     page.mouse.click(point["x"], point["y"])
 
 
