@@ -8,11 +8,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.figures import build
+from explorer.engine import Stepper, TrainConfig
+from explorer.figures import build, curves_figure, network_figure
 from explorer.ui.graph_view import SENT_KEY, figure_payload
+from tests.conftest import net
 
 APP = str(Path(__file__).parents[1] / "app.py")
 LESSON = {
@@ -89,3 +93,29 @@ def test_a_trace_the_browser_holds_goes_as_null() -> None:
     again, same = figure_payload(fig, frozenset(ids))
     assert same == ids and json.loads(text)["data"][0]["x"] == [1]
     assert json.loads(again)["data"] == [None]
+
+
+def test_the_whole_payload_is_the_figure_as_plotly_writes_it() -> None:
+    spec = net((784, 16, 16, 10), "relu", "softmax", "cross_entropy")
+    rng = np.random.default_rng(0)
+    stepper = Stepper(
+        spec, TrainConfig(batch_size=8), rng.random((20, 784)), rng.integers(0, 10, 20)
+    )
+    figures = [curves_figure([0, 1, 2], {"loss": [1.0, 0.5, float("nan")]}, y_title="loss")]
+    for _ in stepper.phases:
+        stepper.advance()
+        figures.append(
+            network_figure(
+                spec,
+                stepper.state,
+                color_by="phase",
+                edge_by="phase",
+                sample=2,
+                phase=stepper.last_phase,
+                selected=(0, 3),
+                input_shape=(28, 28),
+            )
+        )
+    for fig in figures:
+        text, _ = figure_payload(fig, frozenset())
+        assert json.loads(text) == json.loads(pio.to_json(fig, validate=False))

@@ -31,15 +31,18 @@ Left out: the figure (``explorer.figures.network``) and what a pick does (the pa
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly
 import plotly.graph_objects as go
 import streamlit as st
-from plotly.io.json import to_json_plotly
+from plotly.utils import PlotlyJSONEncoder
 from streamlit.components.v1 import declare_component
 from streamlit.components.v2 import component
 
@@ -67,6 +70,17 @@ _kept = _kept_chart_component("kept_chart", '<div class="kept-chart" data-chart>
 PROJECTOR_TEXT = 1.5  # presenter mode: the graph's 11 px labels become 16 px
 FIT_MAX_PX = 1000  # presenter mode: the tallest the chart grows on a large screen
 FIT_BELOW_PX = 8  # presenter mode: room left under the chart, inside the window
+# numpy dtype -> plotly.js typed-array name (plotly's own table, for the types sent here)
+_TYPED = {
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+    "float32": "f4",
+    "float64": "f8",
+}
 SENT_KEY = "_graph_sent"  # session state: per chart key, the digests of the last figure sent
 
 
@@ -146,16 +160,46 @@ def _send(
 
 def figure_payload(fig: go.Figure, held: frozenset[str]) -> tuple[str, list[str]]:
     """``fig`` as JSON with every trace whose digest is in ``held`` (the browser has it) given
-    as null, and the digests of all its traces, in order."""
-    plain = fig.to_dict()
+    as null, and the digests of all its traces, in order. Arrays go as plotly's typed-array
+    specs, as ``pio.to_json`` writes them, without its per-array conversions (twice the time of
+    the figure's build at 784-16-16-10, where the edges make ~50 arrays)."""
     parts, ids = [], []
-    for trace in plain["data"]:
-        text = to_json_plotly(trace)
+    for trace in fig._data:  # the trace dicts themselves: no copy
+        text = _json(trace)
         digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
         ids.append(digest)
         parts.append("null" if digest in held else text)
-    layout = to_json_plotly(plain["layout"])
+    layout = _json(fig.layout.to_plotly_json())
     return f'{{"data":[{",".join(parts)}],"layout":{layout}}}', ids
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_typed(value), cls=PlotlyJSONEncoder, separators=(",", ":"))
+
+
+def _typed(value: Any) -> Any:
+    """``value`` with its numpy arrays as plotly.js typed-array specs (int64 narrowed, as
+    plotly's ``to_typed_array_spec`` does; one it cannot type stays an array, for the
+    encoder)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_typed(v) for v in value]
+    if not isinstance(value, np.ndarray) or value.size == 0:
+        return value
+    if value.dtype == np.int64:
+        for narrow in (np.int8, np.int16, np.int32):
+            info = np.iinfo(narrow)
+            if info.min <= value.min() and value.max() <= info.max:
+                value = value.astype(narrow)
+                break
+    short = _TYPED.get(str(value.dtype))
+    if short is None:
+        return value
+    spec = {"dtype": short, "bdata": base64.b64encode(value.tobytes()).decode()}
+    if value.ndim > 1:
+        spec["shape"] = str(value.shape)[1:-1]
+    return spec
 
 
 def enlarge_text(fig: go.Figure, factor: float) -> None:
