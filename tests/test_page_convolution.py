@@ -33,6 +33,13 @@ def status(at: AppTest) -> str:
     return str(lines[0])
 
 
+def result(latex: str) -> str:
+    """The number an aligned equation of the inspector ends in (``&= total``)."""
+    found = re.search(r"&= (\S+) \\end\{aligned\}\s*\$*\s*$", latex)
+    assert found, latex
+    return found[1]
+
+
 def run_of(at: AppTest) -> ConvRun:
     run = at.session_state[CONV_KEY]
     assert isinstance(run, ConvRun)
@@ -99,11 +106,13 @@ def test_a_clicked_pixel_shows_its_sum_with_the_engines_numbers() -> None:
     x = s.x[0, 0, y : y + 3, x0 : x0 + 3]
     assert x.any()  # the sum is not all zeros
     latex = [v.value for v in at.latex]
-    [total] = [line for line in latex if line.strip("$\n").startswith("z = ")]
-    assert total.strip("$\n").endswith(f"= {z:.6g}")
-    pairs = zip(w.ravel(), x.ravel(), strict=True)
-    terms = " + ".join(f"{num(a)} \\cdot {num(b)}" for a, b in pairs)
-    assert terms in total and num(float(s.params.biases[0][2])) in total
+    [total] = [line for line in latex if "z &= \\sum w" in line]
+    assert result(total) == f"{z:.6g}"
+    # the nine products in order, then the bias
+    terms = [f"{num(a)} \\cdot {num(b)}" for a, b in zip(w.ravel(), x.ravel(), strict=True)]
+    pos = 0
+    for term in [*terms, f"+ {num(float(s.params.biases[0][2]))} \\\\"]:
+        pos = total.index(term, pos) + len(term)  # each after the one before (ValueError if not)
     assert np.isclose((w * x).sum() + s.params.biases[0][2], z, rtol=0, atol=1e-12)
     captions = " ".join(c.value for c in at.caption)
     assert f"Receptive field: rows {y}–{y + 2}, columns {x0}–{x0 + 2} of the image" in captions
@@ -124,10 +133,8 @@ def test_a_click_on_the_pool_selects_its_winner_and_backward_shows_dL_dw() -> No
     g = run.stepper.state.layer_gradients(0, run.spec.n_layers)
     total = float(g.kernel_der[0, 0, 1, 1])  # the centre weight, chosen by default
     latex = [v.value for v in at.latex]
-    assert any(
-        "\\partial w_{1,1,1}" in line and line.strip("$\n").endswith(f"= {total:.6g}")
-        for line in latex
-    )
+    [dw] = [line for line in latex if "\\partial w_{1,1,1}" in line]
+    assert result(dw) == f"{total:.6g}"
     assert any("won its 2×2 window — this one" in c.value for c in at.caption)
 
 

@@ -30,15 +30,22 @@ def num(v: float, digits: int = 4) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def lines(head: str, parts: list[str], total: str, per_line: int = 3) -> str:
+    """``head = parts... = total`` as aligned lines, ``per_line`` parts to a line, so a long
+    sum fits a narrow column."""
+    rows = [" + ".join(parts[i : i + per_line]) for i in range(0, len(parts), per_line)]
+    body = " \\\\ &\\quad + ".join(rows) or "0"
+    return f"\\begin{{aligned}} {head} \\\\ &= {body} \\\\ &= {total} \\end{{aligned}}"
+
+
 def sum_latex(weights: np.ndarray, inputs: np.ndarray, bias: float, z: float) -> str:
     """z = sum w x + b written out: the first SHOWN_TERMS products, the bias, the total."""
     w, x = weights.ravel(), inputs.ravel()
-    terms = [
-        f"{num(a)} \\cdot {num(b)}" for a, b in zip(w[:SHOWN_TERMS], x[:SHOWN_TERMS], strict=True)
-    ]
+    pairs = zip(w[:SHOWN_TERMS], x[:SHOWN_TERMS], strict=True)
+    terms = [f"{num(a)} \\cdot {num(b)}" for a, b in pairs]
     if len(w) > SHOWN_TERMS:
         terms.append(f"\\cdots_{{\\,{len(w) - SHOWN_TERMS}\\text{{ more}}}}")
-    return f"z = \\sum w\\,x + b = {' + '.join(terms)} + {num(bias)} = {float(z) + 0.0:.6g}"
+    return lines("z &= \\sum w\\,x + b", [*terms, num(bias)], f"{float(z) + 0.0:.6g}")
 
 
 def pixel_inspector(run: ConvRun, sample: int) -> None:
@@ -94,8 +101,9 @@ def _pool(rec: BlockTrace, sel: Pixel, sample: int) -> bool | None:
     values = rec.a[sample, sel.filter, 2 * py : 2 * py + 2, 2 * px : 2 * px + 2].ravel()
     pooled_value = float(rec.pooled[sample, sel.filter, py, px])
     st.latex(
-        f"\\text{{pool}}_{{{py},{px}}} = \\max({', '.join(num(v) for v in values)}) "
-        f"= {pooled_value + 0.0:.6g}"
+        f"\\begin{{aligned}} \\text{{pool}}_{{{py},{px}}} "
+        f"&= \\max({', '.join(num(v) for v in values)}) \\\\ &= {pooled_value + 0.0:.6g} "
+        "\\end{aligned}"
     )
     won = (wy, wx) == (sel.y, sel.x)
     st.caption(
@@ -121,8 +129,11 @@ def _backward(
     where = "the pool" if won else "nothing (it lost the max)" if won is False else "above"
     st.markdown("**Backward**")
     st.latex(
-        f"\\delta = \\frac{{\\partial L}}{{\\partial a}}\\, f'(z) = {num(out_der, 6)} "
-        f"\\cdot {num(slope, 6)} = {delta + 0.0:.6g}"
+        lines(
+            "\\delta &= \\frac{\\partial L}{\\partial a}\\, f'(z)",
+            [f"{num(out_der, 6)} \\cdot {num(slope, 6)}"],
+            f"{delta + 0.0:.6g}",
+        )
     )
     st.caption(f"dL/da comes from {where}; δ = dL/dz for this sample.")
     c_count, k = g.kernel_der.shape[1], block.kernel
@@ -142,10 +153,8 @@ def _backward(
     if len(nonzero) > WEIGHT_TERMS:
         shown.append(f"\\cdots_{{\\,{len(nonzero) - WEIGHT_TERMS}\\text{{ more}}}}")
     total = float(g.kernel_der[sel.filter, c, i, j])
-    st.latex(
-        f"\\frac{{\\partial L}}{{\\partial w_{{{c + 1},{i},{j}}}}} = \\sum \\delta\\,x = "
-        f"{' + '.join(shown) or '0'} = {total + 0.0:.6g}"
-    )
+    head = f"\\frac{{\\partial L}}{{\\partial w_{{{c + 1},{i},{j}}}}} &= \\sum \\delta\\,x"
+    st.latex(lines(head, shown, f"{total + 0.0:.6g}", per_line=2))
     st.caption(
         f"Over every sample and position of the batch: {len(deltas):,} terms, {len(nonzero):,} "
         "with δ ≠ 0; x is the input this weight met at each position."

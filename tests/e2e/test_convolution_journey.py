@@ -53,10 +53,10 @@ def test_step_a_mini_batch_click_a_pixel_and_step_back(page: Any) -> None:
     heading = f"Conv block 1, filter 1, pixel ({pixel['row']}, {pixel['col']}), sample 0"
     expect(page.get_by_text(heading)).to_be_visible()
     # the sum as KaTeX typeset it; its TeX source ends in the total, the map's value there
-    tex = page.locator(".katex-mathml annotation").filter(has_text=re.compile(r"^z = "))
+    tex = page.locator(".katex-mathml annotation").filter(has_text="z &= \\sum w")
     expect(tex).to_have_count(1)
     source = tex.text_content() or ""
-    total = float(source.rsplit("=", 1)[1])
+    total = float(source.rsplit("&=", 1)[1].replace("\\end{aligned}", ""))
     assert abs(total - pixel["value"]) <= 1e-5 * max(abs(total), 1e-3)
     assert source.count("\\cdot") == 9  # the 3x3 kernel's nine products
     expect(page.get_by_text(re.compile(r"^Receptive field: rows"))).to_be_visible()
@@ -81,4 +81,6 @@ def test_step_a_mini_batch_click_a_pixel_and_step_back(page: Any) -> None:
     expect(status(page)).to_contain_text("step 0")
     expect(page.get_by_text(heading)).to_be_visible()  # the selection outlives the step back
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "convolution.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1500})  # the maps and the inspector whole
+    expect(page.get_by_text(heading)).to_be_in_viewport()
+    page.screenshot(path=str(ARTIFACTS / "convolution.png"))
