@@ -179,7 +179,7 @@ def block_figure(
                 "type": "rect",
                 "xref": "paper",
                 "yref": "paper",
-                "x0": -0.13,
+                "x0": -0.01,  # right of the row labels, whatever the width
                 "x1": 1.0,
                 "y0": -0.02,
                 "y1": 1.08,

@@ -296,7 +296,7 @@ def convolution_page() -> None:
     with left:
         sample = _sample(run)
     show = mid.selectbox("Show", list(SHOW), format_func=SHOW.__getitem__, key="cw_show")
-    maps, side = st.columns([2.2, 1])
+    maps, side = st.columns([1.5, 1.2])  # the inspector's sums need the room
     with maps:
         for block in range(run.spec.n_blocks):
             block_chart(run, block, sample, show)
