@@ -6,6 +6,7 @@ playwright is missing; CI installs both. A failing test leaves a screenshot in t
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,20 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 # generous ceiling costs nothing when the page is quick.
 TIMEOUT_MS = float(os.environ.get("E2E_TIMEOUT_MS", "30000"))
 sync_api.expect.set_options(timeout=TIMEOUT_MS)
+
+# The Explorer's status line ("Epoch 1 · step 0 · batch of 32 · ..."), and the lesson's
+# 784-16-16-10 network on the MNIST sample as a shared link (the path and query after the host).
+STATUS = re.compile(r"Epoch \d+ · step \d+")
+LESSON_LINK = "/?" + urllib.parse.urlencode(
+    {
+        "dataset": "mnist-sample",
+        "hidden_sizes": "16,16",
+        "hidden_activations": "relu,relu",
+        "head": "softmax + cross-entropy",
+        "batch_size": "32",
+        "learning_rate": "0.1",
+    }
+)
 
 # Where plotly drew neuron k of the network graph (negative: from the end), in page pixels.
 _NEURON_AT = """(k) => {

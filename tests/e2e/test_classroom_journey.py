@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-STATUS = re.compile(r"Epoch \d+ · step \d+")
+from tests.e2e.conftest import STATUS
 
 
 def test_presenter_mode_fits_a_projector(page: Any) -> None:

@@ -8,9 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import click_neuron
-
-STATUS = re.compile(r"Epoch \d+ · step \d+")
+from tests.e2e.conftest import STATUS, click_neuron
 
 
 def status(page: Any) -> Any:

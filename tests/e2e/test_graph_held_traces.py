@@ -5,22 +5,12 @@ its neurons can still be clicked."""
 
 from __future__ import annotations
 
-import re
-import urllib.parse
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import click_neuron
+from tests.e2e.conftest import LESSON_LINK, STATUS, click_neuron
 
-LESSON = {
-    "dataset": "mnist-sample",
-    "hidden_sizes": "16,16",
-    "hidden_activations": "relu,relu",
-    "head": "softmax + cross-entropy",
-    "batch_size": "32",
-}
-STATUS = re.compile(r"Epoch \d+ · step \d+")
 # The phase named under the graph, and how many edges each layer's line traces draw (a
 # segment per edge: consecutive points between NaN breaks).
 GRAPH = """() => {
@@ -58,7 +48,7 @@ def next_phase(page: Any, phase: str) -> dict[str, Any]:
 
 
 def test_the_graph_survives_a_page_switch_and_a_lost_cache(page: Any, app_url: str) -> None:
-    page.goto(f"{app_url}/?{urllib.parse.urlencode(LESSON)}")
+    page.goto(app_url + LESSON_LINK)
     expect(page.get_by_text(STATUS)).to_contain_text("step 0")
     for phase in ("forward, layer 1", "forward, layer 2", "forward, layer 3"):
         next_phase(page, phase)

@@ -6,21 +6,12 @@ phase's graph is saved to test-artifacts/graph/ to be looked at."""
 from __future__ import annotations
 
 import re
-import urllib.parse
 from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS
+from tests.e2e.conftest import ARTIFACTS, LESSON_LINK, STATUS
 
-LESSON = {
-    "dataset": "mnist-sample",
-    "hidden_sizes": "16,16",
-    "hidden_activations": "relu,relu",
-    "head": "softmax + cross-entropy",
-    "batch_size": "32",
-}
-STATUS = re.compile(r"Epoch \d+ · step \d+")
 GRAPH = """() => {
   const g = [...document.querySelectorAll('.js-plotly-plot')]
       .find(g => g._fullData && g._fullData.some(d => d.name === 'neurons'));
@@ -46,7 +37,7 @@ PHASES = [
 
 
 def lesson(page: Any, app_url: str) -> None:
-    page.goto(f"{app_url}/?{urllib.parse.urlencode(LESSON)}")
+    page.goto(app_url + LESSON_LINK)
     expect(page.get_by_role("button", name="Next phase")).to_be_enabled()
     expect(page.get_by_text(STATUS)).to_contain_text("step 0")
     page.wait_for_function(f"({GRAPH})() !== null")

@@ -4,15 +4,14 @@ and an untrained network; the other, stepping meanwhile, keeps every step it too
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 from typing import Any
 
 from playwright.sync_api import expect
 
 from explorer.ui.guard import JOINER
+from tests.e2e.conftest import STATUS
 
-STATUS = re.compile(r"Epoch \d+ · step \d+")
 PHISHING = "[Session expired - sign in](https://evil.example/login)"
 # As the page shows it: with an invisible word joiner that stops the bare link (guard.plain).
 SHOWN = PHISHING.replace("://", ":" + JOINER + "//")

@@ -10,13 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import click_neuron
-
-LINK = (
-    "/?dataset=mnist-sample&hidden_sizes=16,16&hidden_activations=relu,relu"
-    "&head=softmax%20%2B%20cross-entropy&batch_size=32&learning_rate=0.1"
-)
-STATUS = re.compile(r"Epoch \d+ · step \d+")
+from tests.e2e.conftest import LESSON_LINK, STATUS, click_neuron
 
 
 def open_sections(page: Any) -> list[str]:
@@ -41,7 +35,7 @@ def inspect(page: Any, k: int, title: str) -> None:
 def test_the_inspector_follows_the_phases_and_says_what_the_batch_is(
     page: Any, app_url: str
 ) -> None:
-    page.goto(app_url + LINK)
+    page.goto(app_url + LESSON_LINK)
     expect(page.get_by_text(STATUS)).to_contain_text("batch of 32")
     for done in ("forward, layer 1", "forward, layer 2", "forward, layer 3", "error"):
         next_phase(page, done)

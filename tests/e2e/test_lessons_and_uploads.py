@@ -8,9 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, click_neuron
-
-STATUS = re.compile(r"Epoch \d+ · step \d+")
+from tests.e2e.conftest import ARTIFACTS, STATUS, click_neuron
 
 
 def test_step_a_lesson_in_place_leave_and_come_back(page: Any) -> None:

@@ -12,11 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import expect
 
-LINK = (
-    "?dataset=mnist-sample&hidden_sizes=16,16&hidden_activations=relu,relu"
-    "&head=softmax%20%2B%20cross-entropy&batch_size=32&learning_rate=0.1"
-)
-STATUS = re.compile(r"Epoch \d+ · step \d+")
+from tests.e2e.conftest import LESSON_LINK, STATUS
 
 
 def status(page: Any) -> Any:
@@ -33,7 +29,7 @@ def address(page: Any) -> dict[str, str]:
 
 
 def open_link(page: Any, app_url: str) -> None:
-    page.goto(f"{app_url}/{LINK}")
+    page.goto(app_url + LESSON_LINK)
     expect(page.get_by_text("Opened the shared link")).to_be_visible()
     expect(status(page)).to_contain_text("step 0")
 

@@ -5,26 +5,14 @@ covers the controls; the Lessons page, reached from that bar, steps in place the
 from __future__ import annotations
 
 import re
-import urllib.parse
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, TIMEOUT_MS, click_neuron
+from tests.e2e.conftest import ARTIFACTS, LESSON_LINK, STATUS, TIMEOUT_MS, click_neuron
 
-STATUS = re.compile(r"Epoch \d+ · step \d+")
-LINK = urllib.parse.urlencode(
-    {
-        "dataset": "mnist-sample",
-        "hidden_sizes": "16,16",
-        "hidden_activations": "relu,relu",
-        "head": "softmax + cross-entropy",
-        "batch_size": "32",
-        "learning_rate": "0.1",
-    }
-)
 WIDTH, HEIGHT = 1280, 720
 
 # The chart's box, the scale plotly drew the network at, and the font size
@@ -54,7 +42,7 @@ def page(browser: Any, app_url: str) -> Iterator[Any]:
     context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     try:
-        pg.goto(f"{app_url}/?{LINK}")
+        pg.goto(app_url + LESSON_LINK)
         expect(pg.get_by_text(STATUS)).to_be_visible()
         pg.get_by_text("Presenter mode").click()
         expect(pg.get_by_role("button", name="Exit presenter mode")).to_be_visible()

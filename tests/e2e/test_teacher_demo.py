@@ -13,13 +13,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, click_neuron
+from tests.e2e.conftest import ARTIFACTS, LESSON_LINK, STATUS, click_neuron
 
-LINK = (
-    "/?dataset=mnist-sample&hidden_sizes=16,16&hidden_activations=relu,relu"
-    "&head=softmax%20%2B%20cross-entropy&batch_size=32&learning_rate=0.1"
-)
-STATUS = re.compile(r"Epoch \d+ · step \d+")
 PHASES = [
     "forward, layer 1",
     "forward, layer 2",
@@ -84,7 +79,7 @@ def step_through_a_mini_batch(page: Any, step: int, prefix: str) -> dict[str, st
 
 
 def test_the_whole_classroom_demo(page: Any, app_url: str) -> None:
-    page.goto(f"{app_url}{LINK}")
+    page.goto(app_url + LESSON_LINK)
     expect(page.get_by_text("Opened the shared link")).to_be_visible()
     expect(status(page)).to_contain_text("Epoch 1 · step 0 · batch of 32 · start of a mini-batch")
     agree(page, "00_opened")
@@ -154,7 +149,7 @@ def test_the_whole_classroom_demo(page: Any, app_url: str) -> None:
 
     # the class's network again, stepped on the projector
     page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{app_url}{LINK}")
+    page.goto(app_url + LESSON_LINK)
     expect(status(page)).to_contain_text("step 0 · batch of 32 · start of a mini-batch")
     page.get_by_text("Presenter mode").click()
     expect(page.get_by_role("button", name="Exit presenter mode")).to_be_in_viewport()
