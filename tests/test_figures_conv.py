@@ -10,6 +10,7 @@ from explorer.engine import LayerSpec, TrainConfig
 from explorer.engine.conv import BlockGradients, ConvBlockSpec, ConvNetSpec, ConvStepper
 from explorer.engine.conv.pixel import Field
 from explorer.figures.conv import PIXELS, block_figure, image_figure
+from explorer.figures.network import COLORSCALE
 
 SPEC = ConvNetSpec(
     (9, 9), (ConvBlockSpec(3, 3, "valid", "relu", True),), (LayerSpec(3, "softmax"),)
@@ -86,3 +87,16 @@ def test_the_image_boxes_a_receptive_field() -> None:
     fig = image_figure(np.zeros((9, 9)), field=Field(1, 3, 4, 6), title="Sample 0")
     [box] = fig.layout.shapes
     assert (box.x0, box.x1, box.y0, box.y1) == (3.5, 6.5, 0.5, 3.5)
+
+
+def test_maps_are_coloured_as_the_explorer_colours_them() -> None:
+    """Red negative, blue positive, as the Explorer's graph (plotly's own "RdBu" names run the
+    other way in plotly.py and plotly.js)."""
+    s = stepper()
+    s.advance()
+    fig = block_figure(SPEC, s.state, 0, sample=1, params=s.state.params, current=True)
+    for heat in (t for t in fig.data if t.type == "heatmap"):
+        low, high = heat.colorscale[0][1], heat.colorscale[-1][1]
+        assert low == COLORSCALE[0][1] and high == COLORSCALE[-1][1]
+    red, blue = (int(COLORSCALE[k][1].strip("rgb()").split(",")[0]) for k in (0, -1))
+    assert red > 100 > blue  # the low end is red, the high end blue

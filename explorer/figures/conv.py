@@ -18,12 +18,12 @@ from explorer.engine.conv import BlockGradients, ConvNetSpec, ConvStepState
 from explorer.engine.conv.pixel import Field
 from explorer.engine.spec import Params
 from explorer.engine.types import Array
+from explorer.figures.network import COLORSCALE
 
 PIXELS = "pixels"
 MAP_ROWS = ("z", "a", "pooled")  # customdata's row: 0, 1, 2
 HIGHLIGHT = "#f28e2b"
 SELECTED = "#2ca02c"
-_SCALE = "RdBu_r"
 _LABELS = {
     False: {"kernel": "kernel w", "z": "z = w∗x + b", "a": "a = f(z)", "pooled": "max-pool 2×2"},
     True: {"kernel": "dL/dw (batch)", "z": "δ = dL/dz", "a": "dL/da", "pooled": "dL/d(pool)"},
@@ -135,7 +135,7 @@ def block_figure(
                 z=picture,
                 zmin=-peak,
                 zmax=peak,
-                colorscale=_SCALE,
+                colorscale=COLORSCALE,  # the Explorer's: red negative, blue positive
                 showscale=False,
                 hoverinfo="skip" if name != "kernel" else None,
                 hovertemplate=None if name != "kernel" else "%{z:.4f}<extra></extra>",
