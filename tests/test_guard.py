@@ -15,7 +15,7 @@ def test_plain_text_reads_as_written(text: str) -> None:
 
 
 def test_markup_is_escaped_and_bare_links_are_broken() -> None:
-    got = plain("[a](https://x.example) ![i](y) *b* <b> www.x.example me@x.example $x$")
+    got = plain("[a](http://127.0.0.1) ![i](y) *b* <b> www.localhost me@x.example $x$")
     assert "[a](" not in got and "![" not in got and "<b>" not in got and "*b*" not in got
     for opening in ("://", "www.", "@x"):
         assert opening not in got.replace("\\", "")

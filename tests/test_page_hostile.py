@@ -24,7 +24,7 @@ from explorer.ui.draw_view import MAX_POINTS, parse_strokes
 from tests.conftest import shown
 
 APP = str(Path(__file__).parents[1] / "app.py")
-PHISHING = "[Session expired - sign in](https://evil.example/login)"
+PHISHING = "[Session expired - sign in](http://127.0.0.1:9/login)"
 
 
 def app(query: dict[str, str] | None = None, page: str | None = None) -> AppTest:
@@ -71,11 +71,11 @@ def test_another_sessions_dataset_churn_never_rebuilds_my_network() -> None:
 
 # -- links -----------------------------------------------------------------------------------
 def test_link_values_are_shown_as_text_never_as_markdown() -> None:
-    at = app({"learning_rate": PHISHING, "seed": "![t](https://evil.example/t.png)"})
+    at = app({"learning_rate": PHISHING, "seed": "![t](http://127.0.0.1:9/t.png)"})
     (warning,) = at.warning
     assert "](" not in warning.value.replace("\\]\\(", "")  # every bracket is escaped
     assert PHISHING in shown(warning.value)
-    assert "https://evil.example/t.png" in shown(warning.value)
+    assert "http://127.0.0.1:9/t.png" in shown(warning.value)
     assert at.session_state["run"].settings.learning_rate == 0.03
 
 

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from explorer.ui.guard import JOINER
 from tests.e2e.conftest import STATUS
 
-PHISHING = "[Session expired - sign in](https://evil.example/login)"
+PHISHING = "[Session expired - sign in](http://127.0.0.1:9/login)"
 # As the page shows it: with an invisible word joiner that stops the bare link (guard.plain).
 SHOWN = PHISHING.replace("://", ":" + JOINER + "//")
 
@@ -27,7 +27,7 @@ def test_a_crafted_link_shows_text_and_leaves_the_other_student_alone(
 
     query = {
         "learning_rate": PHISHING,
-        "seed": "![t](https://evil.example/t.png) www.evil.example mail@evil.example",
+        "seed": "![t](http://127.0.0.1:9/t.png) www.localhost mail@evil.example",
         "hidden_sizes": "128,128,128,128,128,128",
         "hidden_activations": "relu,relu,relu,relu,relu,relu",
         "batch_size": "1",
