@@ -17,7 +17,8 @@ from explorer.engine.conv import BlockGradients, BlockTrace, ConvNetSpec, conv_g
 from explorer.engine.conv.pixel import input_window, kernel_der_terms, receptive_field
 from explorer.engine.gradcheck import GradientCheck
 from explorer.gradient_verdict import TOLERANCE, GradientVerdict, LayerVerdict
-from explorer.ui.conv_session import Checked, ConvRun, Pixel, phase_name
+from explorer.ui.conv_session import ConvRun, Pixel, phase_name
+from explorer.ui.inspector_view import Checked, show_check
 
 SHOWN_TERMS = 9  # terms of a sum written out; the rest as "+ ⋯"
 WEIGHT_TERMS = 4  # nonzero terms of dL/dw written out
@@ -204,20 +205,5 @@ def gradient_panel(run: ConvRun) -> None:
         args=(run,),
         help="Compare backprop with central finite differences on this mini-batch.",
     )
-    checked = run.checked
-    if checked is None:
-        return
-    if checked.state is not run.stepper.state:
-        st.caption(
-            f"Gradients checked at {checked.where}; the network has moved on since: "
-            "press Check gradients again for these weights."
-        )
-        return
-    verdict = checked.verdict
-    (st.success if verdict.passed else st.error)(verdict.summary)
-    st.table(verdict.rows())
-    st.caption(
-        "On this mini-batch at the current weights. Relative error: |backprop − numeric| / "
-        "max(|backprop|, |numeric|, 1e-6). At most 40 kernel entries or weights and 40 biases "
-        "of each layer, drawn at random."
-    )
+    if run.checked is not None:
+        show_check(run.checked, run.stepper.state, "kernel entries or weights")

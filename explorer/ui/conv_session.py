@@ -15,9 +15,9 @@ from explorer.data import TOY_NAMES, Dataset, available_datasets
 from explorer.engine import LayerSpec, NonFiniteError, Params, TrainConfig
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper
 from explorer.engine.walker import Phase
-from explorer.gradient_verdict import GradientVerdict
 from explorer.settings import Settings
 from explorer.ui.datasets import dataset_for
+from explorer.ui.inspector_view import Checked
 from explorer.ui.session import epochs_text
 
 CONV_KEY = "conv_run"
@@ -65,15 +65,6 @@ class Pixel:
     y: int
     x: int
     pooled: bool = False
-
-
-@dataclass(frozen=True)
-class Checked:
-    """A gradient check's verdict and the state it was made on (a step makes it stale)."""
-
-    verdict: GradientVerdict
-    state: object
-    where: str
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from explorer.engine import StepState, gradient_check
+from explorer.engine import gradient_check
 from explorer.gradient_verdict import GradientVerdict, gradient_verdict
 from explorer.inspector import inspect_neuron
 from explorer.ui.edit_view import edit_panel
@@ -25,11 +25,12 @@ _SCROLL_WIDE = (
 
 
 @dataclass(frozen=True)
-class _Checked:
-    """A gradient check's verdict and the state it was made on (a step makes it stale)."""
+class Checked:
+    """A gradient check's verdict and the state it was made on (a step makes it stale); the
+    Explorer's and the Convolution page's."""
 
     verdict: GradientVerdict
-    state: StepState
+    state: object  # the stepper's state when checked
     where: str  # "step 3, after backward, layer 2"
 
 
@@ -40,7 +41,7 @@ def _check_gradients(run: Run) -> None:
     )
     phase = run.stepper.last_phase
     where = f"step {s.step}" + (f", after {phase}" if phase is not None else "")
-    st.session_state.gradient_check = _Checked(gradient_verdict(run.spec, check), s, where)
+    st.session_state.gradient_check = Checked(gradient_verdict(run.spec, check), s, where)
 
 
 def inspector(run: Run, sample: int | None) -> None:
@@ -103,9 +104,14 @@ def gradient_panel(run: Run) -> None:
         help="Compare backprop with central finite differences on this mini-batch.",
     )
     checked = st.session_state.get("gradient_check")
-    if not isinstance(checked, _Checked):
-        return
-    if checked.state is not run.stepper.state:
+    if isinstance(checked, Checked):
+        show_check(checked, run.stepper.state, "weights")
+
+
+def show_check(checked: Checked, state: object, sampled: str) -> None:
+    """A check's verdict, or, once the network ``state`` has moved on, where it was made;
+    ``sampled`` names what was drawn of each layer beside its biases ("weights")."""
+    if checked.state is not state:
         st.caption(
             f"Gradients checked at {checked.where}; the network has moved on since: "
             "press Check gradients again for these weights."
@@ -116,6 +122,6 @@ def gradient_panel(run: Run) -> None:
     st.markdown(_table(verdict.rows()))
     st.caption(
         "On this mini-batch at the current weights. Relative error: |backprop − numeric| / "
-        "max(|backprop|, |numeric|, 1e-6). At most 40 weights and 40 biases of each layer, "
+        f"max(|backprop|, |numeric|, 1e-6). At most 40 {sampled} and 40 biases of each layer, "
         "drawn at random."
     )
