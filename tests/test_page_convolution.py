@@ -1,19 +1,26 @@
 """The Convolution page in AppTest: it loads, one mini-batch walks every phase in order, Back
 restores the parameters bit for bit, a clicked pixel's sum carries the engine's numbers, the
-gradient check passes, a network that cannot be built is refused with one message, and the
-network survives a visit to another page."""
+gradient check passes, a network that cannot be built is refused with one message, the
+network survives a visit to another page; presenter mode keeps the step controls and sizes the
+maps for a projector; Play takes the steps due, each one a state Back returns to."""
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
+from explorer.engine import Params
 from explorer.ui.conv_inspector import num
 from explorer.ui.conv_session import CONV_KEY, ConvRun
-from explorer.ui.conv_view import select
+from explorer.ui.conv_view import PRESENTER_IMAGE_HEIGHT, PRESENTER_ROW_HEIGHT, select
+from explorer.ui.explorer_view import PLAY_MOST_PER_TICK, PLAY_RATE
+from explorer.ui.session import PlayClock
+from explorer.ui.sidebar import RATES
 
 APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "app_pages/convolution.py"
@@ -170,3 +177,59 @@ def test_the_network_survives_a_visit_to_another_page() -> None:
     at.switch_page(PAGE).run()
     assert not at.exception
     assert "step 1" in status(at) and run_of(at).spec.blocks[0].filters == 6
+
+
+def test_presenter_mode_keeps_the_step_controls_and_hides_the_rest() -> None:
+    at = page()
+    assert at.button(key="cb_gradcheck") and at.button(key="cb_run")
+    at.toggle(key="w_presenter").set_value(True).run()
+    assert not at.exception
+    assert not at.title  # the projector's height goes to the maps
+    keys = {b.key for b in at.button}
+    assert {"cb_back", "cb_phase", "cb_step", "cb_reset"} <= keys and at.toggle(key="cw_play")
+    assert not keys & {"cb_run", "cb_epoch", "cb_gradcheck"}
+    assert at.expander[0].label == "View options" and at.selectbox(key="cw_sample")
+    heights = {json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")}
+    assert heights == {110 + PRESENTER_ROW_HEIGHT, PRESENTER_IMAGE_HEIGHT}  # the kernels only
+    at.button(key="cb_phase").click().run()
+    assert "done: forward, conv block 1" in status(at)
+    heights = {json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")}
+    assert max(heights) == 110 + 4 * PRESENTER_ROW_HEIGHT <= 500  # + the pool: fits under 720
+
+
+def test_play_takes_the_steps_due_each_its_own_state_and_records_the_network() -> None:
+    at = page()
+    at.toggle(key="cw_play").set_value(True).run()
+    run = run_of(at)
+    assert run.playing and not at.exception
+    before = run.stepper.state.step  # 0, or more on a machine slow enough for one to fall due
+    run.play = PlayClock(PLAY_RATE, started=time.monotonic() - 100)  # a long stall
+    at.run()
+    # at most PLAY_MOST_PER_TICK steps in one tick, the rest dropped; the last one recorded
+    assert run.stepper.state.step == before + PLAY_MOST_PER_TICK and not at.exception
+    assert before + PLAY_MOST_PER_TICK in run.metrics
+    at.toggle(key="cw_play").set_value(False).run()
+    assert not run.playing
+    at.button(key="cb_back").click().run()  # each played step is a state of its own
+    assert run.stepper.state.step == before + PLAY_MOST_PER_TICK - 1
+    assert max(run.metrics) < before + PLAY_MOST_PER_TICK  # what was recorded later is gone
+
+
+def test_an_overflow_stops_play_and_keeps_the_last_finite_network() -> None:
+    at = page()
+    at.select_slider(key="cw_lr").set_value(RATES[-1]).run()
+    run = run_of(at)
+    run.stepper.set_params(  # weights so large that the next step overflows
+        Params(
+            tuple(w * 1e200 for w in run.stepper.state.params.weights),
+            run.stepper.state.params.biases,
+        )
+    )
+    kept = run.stepper.state.params
+    at.toggle(key="cw_play").set_value(True).run()
+    run.play = PlayClock(PLAY_RATE, started=time.monotonic() - 1)
+    at.run()
+    assert not at.exception and not run.playing
+    assert at.error and "overflow" in at.error[0].value.lower()
+    assert run.stepper.state.params is kept
+    assert at.toggle(key="cw_play").value is False

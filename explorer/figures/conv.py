@@ -30,7 +30,13 @@ _LABELS = {
 }
 
 
-def image_figure(image: Array, *, field: Field | None = None, title: str = "") -> go.Figure:
+IMAGE_HEIGHT = 260
+ROW_HEIGHT = 120  # px per row of a block's maps
+
+
+def image_figure(
+    image: Array, *, field: Field | None = None, title: str = "", height: int | None = None
+) -> go.Figure:
     """The sample's image (H, W), ink dark; ``field``: a box drawn around those pixels."""
     fig = go.Figure(
         go.Heatmap(
@@ -53,7 +59,7 @@ def image_figure(image: Array, *, field: Field | None = None, title: str = "") -
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_layout(
         title={"text": title, "font": {"size": 13}},
-        height=260,
+        height=height or IMAGE_HEIGHT,
         margin={"l": 5, "r": 5, "t": 35, "b": 5},
     )
     return fig
@@ -108,10 +114,11 @@ def block_figure(
     current: bool = False,
     selected: tuple[int, int, int] | None = None,
     title: str = "",
+    row_height: int | None = None,
 ) -> go.Figure:
-    """Block ``block``: a column per filter, a row per quantity (see ``block_rows``).
-    ``current``: this block's phase ran last (an outlined frame); ``selected``: (filter, y, x)
-    of a conv output pixel, boxed in its maps."""
+    """Block ``block``: a column per filter, a row per quantity (see ``block_rows``), each row
+    ``row_height`` px (ROW_HEIGHT by default). ``current``: this block's phase ran last (an
+    outlined frame); ``selected``: (filter, y, x) of a conv output pixel, boxed in its maps."""
     rows = block_rows(state, block, sample, params, gradients)
     names = list(rows)
     n_filters = spec.blocks[block].filters
@@ -188,7 +195,7 @@ def block_figure(
         )
     layout.update(
         title={"text": title, "font": {"size": 14, "color": HIGHLIGHT if current else None}},
-        height=110 + 120 * len(names),
+        height=110 + (row_height or ROW_HEIGHT) * len(names),
         margin={"l": 95, "r": 10, "t": 60, "b": 10},
         showlegend=False,
         clickmode="event+select",

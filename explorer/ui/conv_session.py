@@ -3,25 +3,31 @@ network (``ConvRun``, a ConvStepper), under a session key of its own, apart from
 Explorer's ``Run`` (``explorer.ui.session``), which this page never touches.
 
 A change of the data, the blocks or the seed builds a new network; a new learning rate or
-batch size retunes the one on screen, which carries on training.
+batch size retunes the one on screen, which carries on training. After each whole step the
+page records the network's loss and accuracy (on EVAL_ROWS images of each set) and its first
+block's kernels, for the training views' curves and kernel strip.
 Left out for now: shared links, session files, other optimizers and hidden dense layers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+import numpy as np
 
 from explorer.data import TOY_NAMES, Dataset, available_datasets
 from explorer.engine import LayerSpec, NonFiniteError, Params, TrainConfig
-from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper
+from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper, evaluate_conv
+from explorer.engine.types import Array
 from explorer.engine.walker import Phase
 from explorer.settings import Settings
 from explorer.ui.datasets import dataset_for
 from explorer.ui.inspector_view import Checked
-from explorer.ui.session import epochs_text
+from explorer.ui.session import Metrics, PlayClock, epochs_text
 
 CONV_KEY = "conv_run"
 DEFAULT_DATASET = "mnist-sample"
+EVAL_ROWS = 500  # images of each set for the recorded loss/accuracy (~60 ms at 28x28)
 
 
 @dataclass(frozen=True)
@@ -78,14 +84,58 @@ class ConvRun:
     selected: Pixel | None = None
     failure: str | None = None
     checked: Checked | None = None
+    play: PlayClock | None = None  # None while paused
+    metrics: dict[int, Metrics] = field(default_factory=dict)  # by step
+    kernels: dict[int, Array] = field(default_factory=dict)  # by step: block 1's (F, 1, k, k)
 
-    def act(self, action: str, *args: int) -> None:
-        """Run a stepper action by name; an overflow is said, the last finite network kept."""
+    @property
+    def playing(self) -> bool:
+        return self.play is not None
+
+    def act(self, action: str, *args: int, record: bool = True) -> None:
+        """Run a stepper action by name, then record the network if ``record`` and its step's
+        update is done; an overflow is said, play stopped, the last finite network kept."""
         try:
             getattr(self.stepper, action)(*args)
             self.failure = None
         except NonFiniteError as exc:
             self.failure = str(exc)
+            self.play = None
+            return
+        if record and self.stepper.state.done == len(self.stepper.phases):
+            self.record()
+
+    def step_back(self) -> None:
+        """Undo the last action; what was recorded of steps not reached any more goes."""
+        self.stepper.step_back()
+        self.failure = None
+        step = self.stepper.state.step
+        for later in [k for k in self.metrics if k > step]:
+            del self.metrics[later]
+            self.kernels.pop(later, None)
+
+    def record(self) -> None:
+        """Loss and accuracy of the current parameters on EVAL_ROWS images of each set, and
+        the first block's kernels, kept under the current step."""
+        s, d = self.stepper.state, self.dataset
+        with np.errstate(over="ignore"):
+            params = s.params.astype(np.float32)  # ample for a display, as the Explorer's
+        if not params.is_finite():
+            params = s.params
+        train = evaluate_conv(self.spec, params, d.x_train[:EVAL_ROWS], d.y_train[:EVAL_ROWS])
+        test = evaluate_conv(self.spec, params, d.x_test[:EVAL_ROWS], d.y_test[:EVAL_ROWS])
+        epoch, position = self.stepper.next_sample()
+        batch_loss = s.err.loss if s.err is not None and s.prev_params is not None else None
+        self.metrics[s.step] = Metrics(
+            s.step,
+            batch_loss,
+            train.loss,
+            test.loss,
+            train.accuracy,
+            test.accuracy,
+            epochs=epoch + position / self.stepper.n_train,
+        )
+        self.kernels[s.step] = s.params.weights[0].copy()
 
     def forward_params(self) -> Params:
         """The parameters the traced forward pass ran on: after the update, the ones before it."""
@@ -102,7 +152,9 @@ def build_conv(settings: ConvSettings) -> ConvRun:
     stepper = ConvStepper(
         spec, settings.config(), dataset.x_train, dataset.y_train, seed=settings.seed
     )
-    return ConvRun(settings, dataset, spec, stepper)
+    run = ConvRun(settings, dataset, spec, stepper)
+    run.record()
+    return run
 
 
 def phase_name(spec: ConvNetSpec, phase: Phase) -> str:

@@ -6,11 +6,16 @@ The builder's widgets are seeded from the page's network (``ConvRun.settings``) 
 Streamlit has dropped them (it does on a page switch), so coming back never rebuilds it.
 A network that cannot be built (a kernel larger than its input after pooling) is refused
 through ``explorer.ui.guard``: one message, and the network on screen stays.
-Left out for now: Play, shared links, session files, the dense part's graph.
+Steps run in one fragment, as on the Explorer, whose Play (PLAY_RATE steps a second on a
+timer, each step its own entry in the step-back history) and presenter layout this page
+follows: in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
+expander and the maps and the image sized for a 1280x720 projector.
+Left out for now: shared links, session files, the dense part's graph.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import fields
 from typing import Any
 
@@ -31,13 +36,19 @@ from explorer.ui.conv_session import (
     conv_status,
     image_datasets,
 )
+from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.guard import Commit, guard, plain, show_refusal
-from explorer.ui.presenter import presenter_switch
+from explorer.ui.presenter import presenter_switch, presenting
+from explorer.ui.session import PlayClock
 from explorer.ui.sidebar import RATES
 
 BUILD = "conv_build"  # the guard's place for a network that cannot be built
 SECOND_BLOCK = ConvBlockSpec(8, 3, "valid", "relu", False)  # offered when a second is added
 SHOW = {"phase": "follow the phase", "values": "forward values", "gradients": "gradients"}
+# presenter mode, a 1280x720 projector: the first block's rows and the image fit under the
+# controls beside the inspector
+PRESENTER_ROW_HEIGHT = 95
+PRESENTER_IMAGE_HEIGHT = 220
 
 
 # -- the builder -----------------------------------------------------------------------------
@@ -122,21 +133,42 @@ def sync(settings: ConvSettings) -> ConvRun:
 
 
 # -- actions (callbacks) ---------------------------------------------------------------------
+def _run() -> ConvRun:
+    run = st.session_state[CONV_KEY]
+    assert isinstance(run, ConvRun)
+    return run
+
+
 def _act(action: str, *args: int) -> None:
-    st.session_state[CONV_KEY].act(action, *args)
+    _run().act(action, *args)
 
 
 def _back() -> None:
-    st.session_state[CONV_KEY].stepper.step_back()
-    st.session_state[CONV_KEY].failure = None
+    _run().step_back()
 
 
 def _reset() -> None:
-    st.session_state[CONV_KEY] = build_conv(st.session_state[CONV_KEY].settings)
+    st.session_state[CONV_KEY] = build_conv(_run().settings)
 
 
 def _run_n() -> None:
     _act("run_steps", int(st.session_state.cw_run_n))
+
+
+def _play() -> None:
+    _run().play = PlayClock(PLAY_RATE) if st.session_state.cw_play else None
+
+
+def play_tick(run: ConvRun, clock: PlayClock) -> None:
+    """The steps due, each its own entry in the step-back history; the network is recorded
+    once a tick (its evaluation would cost more than the steps)."""
+    due = clock.due(time.monotonic(), PLAY_MOST_PER_TICK)
+    for _ in range(due):
+        run.act("finish_step", record=False)
+        if not run.playing:
+            return
+    if due:
+        run.record()
 
 
 def select(run: ConvRun, block: int, points: list[dict[str, Any]], sample: int) -> None:
@@ -176,8 +208,10 @@ def _on_pick(block: int, sample: int) -> None:
 
 # -- drawing ---------------------------------------------------------------------------------
 def controls(run: ConvRun) -> None:
+    """The step buttons in the order of a step; in presenter mode without Run N and Epoch."""
     stepper = run.stepper
-    cols = st.columns([0.9, 1.2, 1.4, 0.8, 1.1, 1.1, 1])
+    presenter = presenting()
+    cols = st.columns([1, 1.3, 1.5, 1, 1] if presenter else [0.9, 1.2, 1.4, 0.8, 1.1, 1.1, 1, 1])
     cols[0].button(
         "Back",
         key="cb_back",
@@ -203,17 +237,21 @@ def controls(run: ConvRun) -> None:
         args=("finish_step",),
         help="Finish this mini-batch through its weight update.",
     )
-    cols[3].number_input("N", 1, 1000, value=10, key="cw_run_n", label_visibility="collapsed")
-    cols[4].button("Run N", key="cb_run", icon=":material/fast_forward:", on_click=_run_n)
-    cols[5].button(
-        "Epoch",
-        key="cb_epoch",
-        icon=":material/replay:",
-        on_click=_act,
-        args=("run_epoch_fast",),
-        help="Train the rest of this epoch on the fast path (nothing traced).",
-    )
-    cols[6].button("Reset", key="cb_reset", icon=":material/restart_alt:", on_click=_reset)
+    if not presenter:
+        cols[3].number_input("N", 1, 1000, value=10, key="cw_run_n", label_visibility="collapsed")
+        cols[4].button("Run N", key="cb_run", icon=":material/fast_forward:", on_click=_run_n)
+        cols[5].button(
+            "Epoch",
+            key="cb_epoch",
+            icon=":material/replay:",
+            on_click=_act,
+            args=("run_epoch_fast",),
+            help="Train the rest of this epoch on the fast path (nothing traced).",
+        )
+    # a switch, as the Explorer's: its value rides along with every rerun, so a click made
+    # while a play tick runs is not lost
+    cols[-2].toggle("Play", key="cw_play", on_change=_play, help=f"{PLAY_RATE:g} steps a second.")
+    cols[-1].button("Reset", key="cb_reset", icon=":material/restart_alt:", on_click=_reset)
 
 
 def _shown_gradients(run: ConvRun, block: int, show: str) -> BlockGradients | None:
@@ -248,6 +286,7 @@ def block_chart(run: ConvRun, block: int, sample: int, show: str) -> None:
         current=current,
         selected=selected,
         title=title,
+        row_height=PRESENTER_ROW_HEIGHT if presenting() else None,
     )
     st.plotly_chart(
         fig,
@@ -275,16 +314,16 @@ def _sample(run: ConvRun) -> int:
     )
 
 
-def convolution_page() -> None:
-    presenter_switch()
-    settings = builder()
-    run = sync(settings)
-    st.title("Convolution explorer")
-    show_refusal(BUILD)
-    st.caption(
-        f"{plain(run.spec.describe())} · {run.spec.n_params:,} parameters · "
-        f"{plain(run.dataset.name)}"
-    )
+def _view_options(run: ConvRun) -> tuple[int, str]:
+    left, mid = st.columns(2)
+    with left:
+        sample = _sample(run)
+    show = mid.selectbox("Show", list(SHOW), format_func=SHOW.__getitem__, key="cw_show")
+    return sample, show
+
+
+def step_view(run: ConvRun) -> None:
+    """The step controls, the status line, the maps, the image and the inspector."""
     controls(run)
     if run.failure:
         st.error(plain(run.failure))
@@ -292,10 +331,11 @@ def convolution_page() -> None:
     s = run.stepper.state
     if s.err is not None:
         st.caption(f"Cross-entropy on this mini-batch: {s.err.loss:.4f}")
-    left, mid = st.columns(2)
-    with left:
-        sample = _sample(run)
-    show = mid.selectbox("Show", list(SHOW), format_func=SHOW.__getitem__, key="cw_show")
+    if presenting():  # a projector's 720 px: the maps first, the options one click away
+        with st.expander("View options"):
+            sample, show = _view_options(run)
+    else:
+        sample, show = _view_options(run)
     maps, side = st.columns([1.5, 1.2])  # the inspector's sums need the room
     with maps:
         for block in range(run.spec.n_blocks):
@@ -303,16 +343,48 @@ def convolution_page() -> None:
         st.caption(
             "Click a pixel of a feature map to inspect it; hover for exact numbers. One colour "
             "scale per row, symmetric about 0 (its range beside the row); the outlined block "
-            "ran last."
+            "ran last. " + KEYS_HELP
         )
     with side:
         sel = run.selected
         field = None if sel is None else receptive_field(run.spec, sel.block, sel.y, sel.x)
         label = run.dataset.class_names[int(run.dataset.y_train[s.batch_index[sample]])]
-        st.plotly_chart(
-            image_figure(s.x[sample, 0], field=field, title=f"Sample {sample}: label {label}"),
-            key="conv_image",
-            config={"displayModeBar": False},
+        image = image_figure(
+            s.x[sample, 0],
+            field=field,
+            title=f"Sample {sample}: label {label}",
+            height=PRESENTER_IMAGE_HEIGHT if presenting() else None,
         )
+        st.plotly_chart(image, key="conv_image", config={"displayModeBar": False})
         pixel_inspector(run, sample)
-        gradient_panel(run)
+        if not presenting():
+            gradient_panel(run)
+
+
+def convolution_page() -> None:
+    """The whole page. What changes with a step is one fragment, as on the Explorer: Play
+    gives it a timer, and starting or stopping play reruns the app to redefine it."""
+    presenter_switch()
+    settings = builder()
+    run = sync(settings)
+    if not presenting():
+        st.title("Convolution explorer")
+    show_refusal(BUILD)
+    st.caption(
+        f"{plain(run.spec.describe())} · {run.spec.n_params:,} parameters · "
+        f"{plain(run.dataset.name)}"
+    )
+    ticking = run.playing
+
+    @st.fragment(run_every=PLAY_INTERVAL if ticking else None)
+    def live() -> None:
+        run = _run()  # Reset puts a new network in the session; a fragment rerun must see it
+        if run.play is not None and ticking:
+            play_tick(run, run.play)
+        if run.playing != ticking:  # Play was switched, or an overflow stopped it
+            st.rerun(scope="app")
+        if not run.playing:
+            st.session_state.cw_play = False
+        step_view(run)
+
+    live()
