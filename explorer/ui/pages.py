@@ -16,6 +16,7 @@ PAGES = (
     PageEntry("app_pages/explorer.py", "Explorer", ":material/hub:"),
     PageEntry("app_pages/convolution.py", "Convolution", ":material/grid_on:"),
     PageEntry("app_pages/training.py", "Training views", ":material/monitoring:"),
+    PageEntry("app_pages/generalise.py", "Generalisation", ":material/verified:"),
     PageEntry("app_pages/compare.py", "Compare", ":material/compare:"),
     PageEntry("app_pages/train.py", "Full training", ":material/rocket_launch:"),
     PageEntry("app_pages/features.py", "Features", ":material/category:"),
