@@ -275,7 +275,8 @@ class CheckResult:
 
 
 class Check:
-    """``recipe`` on ``dataset``: ours on the fast path, then scikit-learn's, in chunks."""
+    """``recipe`` on ``dataset``: ours on the fast path and scikit-learn's, an epoch of each
+    in turn, ours in chunks."""
 
     def __init__(self, recipe: Recipe, dataset: Dataset, *, seed: int = 0) -> None:
         self.recipe, self.dataset = recipe, dataset
@@ -301,19 +302,27 @@ class Check:
         self.stopped = True
         self.ours.stop()
 
+    @property
+    def _ours_turn(self) -> bool:
+        # epoch by epoch in turn, so that a machine whose load changes slows both alike
+        return self.ours.running and self.ours.epoch <= self.theirs.done
+
     def advance(self, budget_s: float) -> None:
-        """About ``budget_s`` of ours, or once ours is done one epoch of scikit-learn's."""
+        """About ``budget_s`` of ours, or one epoch of scikit-learn's, whichever is behind."""
         if not self.running:
             return
-        if self.ours.running:
+        if self._ours_turn:
             self.ours.advance(budget_s)
         else:
             self.theirs.epoch()
 
     def run(self) -> None:
-        """Train both to the end in one call (the benchmark)."""
+        """Train both to the end in one call (the benchmark), an epoch of each in turn."""
         while self.running:
-            self.advance(60.0)
+            if self._ours_turn:
+                self.ours.run_epoch()
+            else:
+                self.theirs.epoch()
 
     def result(self) -> CheckResult:
         """Where both stand; an untrained model's accuracy is NaN."""
