@@ -3,7 +3,9 @@
 A lesson is a title, a goal, base settings, and steps; each step has Markdown text, what to
 click or look at, optional settings of its own, how far to train before showing it (``run``:
 phases, ``run_steps``: whole steps: the point where the step's text begins, before the clicks
-it asks for) and which sample of the batch to show (``sample``, optional). ``Lesson.start(i)``
+it asks for), which sample of the batch to show (``sample``, optional) and which page the step
+happens on (``page``, optional: a page's title, which the Lessons page offers to open).
+``Lesson.start(i)``
 turns a step into the settings and trail the Lessons page and the Explorer open. Left out:
 quizzes and progress tracking.
 """
@@ -19,9 +21,11 @@ import yaml
 
 from explorer.engine import Event, Phases
 from explorer.settings import Settings
+from explorer.ui.pages import PAGES
 
 LESSON_DIR = Path(__file__).parent
 _SETTING_NAMES = {f.name for f in fields(Settings)}
+_PAGE_TITLES = {page.title for page in PAGES}
 
 
 class LessonError(ValueError):
@@ -37,6 +41,7 @@ class LessonStep:
     run_phases: int
     run_steps: int
     sample: int | None = None  # the batch row to show (0-based), or None: leave the choice
+    page: str | None = None  # the title of the page the step happens on, or None
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,15 @@ def _lesson(path: Path) -> Lesson:
                 run_phases=int(step.get("run", 0)),
                 run_steps=int(step.get("run_steps", 0)),
                 sample=None if step.get("sample") is None else int(step["sample"]),
+                page=None if step.get("page") is None else str(step["page"]),
             )
             for i, step in enumerate(data["steps"])
         )
         for i, step in enumerate(steps):
             if step.sample is not None and not 0 <= step.sample < step.settings.batch_size:
                 raise LessonError(f"{where} step {i + 1}: sample {step.sample} is not in a batch")
+            if step.page is not None and step.page not in _PAGE_TITLES:
+                raise LessonError(f"{where} step {i + 1}: no page is called {step.page!r}")
         return Lesson(path.stem, str(data["title"]), str(data["goal"]).strip(), steps)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise LessonError(f"{where}: missing or malformed field {exc}") from None

@@ -38,6 +38,7 @@ from explorer.ui.page import (
     setup,
     write_link,
 )
+from explorer.ui.pages import PAGES
 from explorer.ui.presenter import presenting
 from explorer.ui.session import KEY, Run
 from explorer.ui.sidebar import DEFAULTS
@@ -219,6 +220,10 @@ def _step_text(lesson: Lesson, index: int, run: Run | None) -> None:
     st.markdown(step.text)
     if step.do:
         st.info(step.do, icon=":material/touch_app:")
+    if step.page is not None:
+        page = next(p for p in PAGES if p.title == step.page)
+        if st.button(f"Open the {page.title} page", key="b_lesson_page", icon=page.icon):
+            st.switch_page(page.path)  # with the session's network: this step's, once loaded
     if run is not None:
         if st.button("Open in Explorer", key="b_lesson_open", icon=":material/open_in_new:"):
             st.switch_page(EXPLORER_PAGE)  # the same network, as it is now
