@@ -19,6 +19,7 @@ PAGES = (
     PageEntry("app_pages/generalise.py", "Generalisation", ":material/verified:"),
     PageEntry("app_pages/compare.py", "Compare", ":material/compare:"),
     PageEntry("app_pages/train.py", "Full training", ":material/rocket_launch:"),
+    PageEntry("app_pages/gpus.py", "Why GPUs", ":material/memory:"),
     PageEntry("app_pages/features.py", "Features", ":material/category:"),
     PageEntry("app_pages/lessons.py", "Lessons", ":material/school:"),
 )
