@@ -118,11 +118,11 @@ def test_the_gallery_shows_right_and_wrong_test_digits_with_their_probabilities(
     def captions(key: str) -> list[str]:
         return [a["text"] for a in chart(at, key)["layout"]["annotations"]]
 
-    assert captions("gen_right") == [f"{names[g.label]} ({g.confidence:.0%})" for g in right]
+    assert captions("gen_right") == [f"{names[g.label]} ({g.confidence:.1%})" for g in right]
     first = wrong[0]
     assert captions("gen_wrong")[0] == (
-        f"{names[first.label]} → {names[first.predicted]} ({first.confidence:.0%})"
-        f"<br>{names[first.label]}: {first.true_probability:.0%}"
+        f"{names[first.label]} → {names[first.predicted]} ({first.confidence:.1%})"
+        f"<br>{names[first.label]}: {first.true_probability:.1%}"
     )
     assert len(captions("gen_wrong")) == len(wrong) == 12
     n_right = int(np.sum(output.argmax(axis=1) == job.dataset.y_test))

@@ -67,9 +67,9 @@ def caption(guess: Guess, class_names: Sequence[str]) -> str:
     """The words under one gallery tile."""
     label, predicted = class_names[guess.label], class_names[guess.predicted]
     if guess.right:
-        return f"{label} ({guess.confidence:.0%})"
+        return f"{label} ({guess.confidence:.1%})"
     return (
-        f"{label} → {predicted} ({guess.confidence:.0%})<br>{label}: {guess.true_probability:.0%}"
+        f"{label} → {predicted} ({guess.confidence:.1%})<br>{label}: {guess.true_probability:.1%}"
     )
 
 
