@@ -11,10 +11,12 @@ import pytest
 
 from explorer.data import Dataset, load_digits_8x8, load_mnist_sample, make_toy
 from explorer.engine import epoch_batches, epoch_order, evaluate
+from explorer.figures.generalise import accuracy_figure, gallery_figure
 from explorer.generalise import (
     FASHION,
     LESSON_SETTINGS,
     Check,
+    Curves,
     Recipe,
     curves,
     gallery,
@@ -159,3 +161,26 @@ def test_a_stopped_check_reports_what_was_trained() -> None:
     result = check.result()
     assert np.isnan(result.ours) and np.isnan(result.theirs)
     assert FASHION.settings(0).hidden_sizes == (100,)
+
+
+def test_the_accuracy_figure_draws_both_curves_in_percent_and_shades_the_gap() -> None:
+    fig = accuracy_figure(Curves((0, 1, 2), (0.1, 0.8, 1.0), (0.1, 0.5, 0.6)))
+    test, train = fig.data
+    assert list(test.y) == pytest.approx([10.0, 50.0, 60.0])
+    assert list(train.y) == pytest.approx([10.0, 80.0, 100.0])
+    assert train.fill == "tonexty" and test.fill is None  # the band between them: the gap
+    assert Curves((0, 1), (0.2, 0.9), (0.2, 0.55)).gap == pytest.approx(0.35)
+
+
+def test_the_gallery_figure_has_a_tile_and_a_caption_per_digit() -> None:
+    right, wrong = gallery(np.array([3, 5]), np.eye(10)[[3, 2]] * 0.9 + 0.01)
+    images = np.zeros((2, 784), dtype=np.float32)
+    names = tuple(str(k) for k in range(10))
+    fig = gallery_figure(images[:1], (28, 28), right, names)
+    assert [a.text for a in fig.layout.annotations] == ["3 (91.0%)"]
+    fig = gallery_figure(images[:1], (28, 28), wrong, names)
+    assert [a.text for a in fig.layout.annotations] == ["5 → 2 (91.0%)<br>5: 1.0%"]
+    assert len(fig.data) == 1
+    assert [a.text for a in gallery_figure(images[:0], (28, 28), [], names).layout.annotations] == [
+        "none"
+    ]
