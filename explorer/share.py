@@ -43,8 +43,7 @@ def _text(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def _config_diff(settings: Settings, config: TrainConfig) -> str:
-    base = settings.train_config()
+def _config_diff(base: TrainConfig, config: TrainConfig) -> str:
     return ",".join(
         f"{name}={_text(getattr(config, name))}"
         for name in TRAINING_FIELDS
@@ -52,10 +51,10 @@ def _config_diff(settings: Settings, config: TrainConfig) -> str:
     )
 
 
-def _event_text(settings: Settings, event: Event) -> str:
+def _event_text(base: TrainConfig, event: Event) -> str:
     if isinstance(event, Phases | FastEpoch):
         head = str(event.n) if isinstance(event, Phases) else "F"
-        diff = _config_diff(settings, event.config)
+        diff = _config_diff(base, event.config)
         return f"{head}~{diff}" if diff else head
     if isinstance(event, Edit):
         where = (
@@ -76,8 +75,13 @@ def to_query(settings: Settings, trail: tuple[Event, ...] = ()) -> dict[str, str
         )
     query = {f.name: _text(getattr(settings, f.name)) for f in fields(Settings)}
     if trail:
-        query[TRAIL_KEY] = ";".join(_event_text(settings, e) for e in trail)
+        query[TRAIL_KEY] = trail_text(settings.train_config(), trail)
     return query
+
+
+def trail_text(base: TrainConfig, trail: tuple[Event, ...]) -> str:
+    """The trail's link text: each event's training settings as changes from ``base``."""
+    return ";".join(_event_text(base, e) for e in trail)
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -121,20 +125,20 @@ def _field(name: str, raw: str, datasets: Collection[str]) -> Any:
     return _number(name, raw, meta, type(default))
 
 
-def _training(settings: Settings, diff: str, datasets: Collection[str]) -> TrainConfig:
+def _training(base: TrainConfig, diff: str) -> TrainConfig:
     changes = {}
     for part in diff.split(","):
         key, _, raw = part.partition("=")
         if key not in TRAINING_FIELDS:
             raise _Bad(f"{key!r} is not a training setting")
-        changes[key] = _field(key, raw, datasets)
-    return replace(settings, **changes).train_config()
+        changes[key] = _field(key, raw, ())
+    return replace(base, **changes)
 
 
-def _event(settings: Settings, text: str, datasets: Collection[str]) -> Event:
+def _event(base: TrainConfig, text: str) -> Event:
     head, _, diff = text.partition("~")
     if head == "F" or (head.isascii() and head.isdigit()):
-        config = _training(settings, diff, datasets) if diff else settings.train_config()
+        config = _training(base, diff) if diff else base
         if head == "F":
             return FastEpoch(config)
         if not 0 < int(head) <= 10_000_000:
@@ -184,9 +188,8 @@ def from_query(query: Mapping[str, str | list[str]], datasets: Collection[str]) 
         values.pop("hidden_sizes", None)
         values.pop("hidden_activations", None)
     settings = Settings(**values)
-    return Link(
-        settings, _trail(settings, query.get(TRAIL_KEY), datasets, warnings), tuple(warnings)
-    )
+    trail = read_trail(settings.train_config(), query.get(TRAIL_KEY), warnings)
+    return Link(settings, trail, tuple(warnings))
 
 
 def _unknown_text(keys: list[str]) -> str:
@@ -198,12 +201,11 @@ def _unknown_text(keys: list[str]) -> str:
     return f"Ignored {len(keys):,} unknown link parameters: {names}{more}."
 
 
-def _trail(
-    settings: Settings,
-    raw_value: str | list[str] | None,
-    datasets: Collection[str],
-    warnings: list[str],
+def read_trail(
+    base: TrainConfig, raw_value: str | list[str] | None, warnings: list[str]
 ) -> tuple[Event, ...]:
+    """The trail of a link's ``trail`` value, its training settings read as changes from
+    ``base``; () with a warning added to ``warnings`` when it cannot be used."""
     if raw_value is None:
         return ()
     raw = raw_value[-1] if isinstance(raw_value, list) else raw_value
@@ -214,7 +216,7 @@ def _trail(
         )
         return ()
     try:
-        return tuple(_event(settings, item, datasets) for item in items)
+        return tuple(_event(base, item) for item in items)
     except _Bad as exc:
         warnings.append(f"Ignored the link's training trail ({exc}). The network starts fresh.")
         return ()

@@ -108,22 +108,27 @@ def replay_cost(trail: tuple[Event, ...], spec: NetworkSpec, n_train: int) -> fl
     return ns / 1e9
 
 
+def check_replay(trail: tuple[Event, ...], cost: float, budget_s: float) -> None:
+    """Raise ReplayError for a trail holding loaded parameters, or one whose estimated
+    ``cost`` (seconds) is over ``budget_s``."""
+    if not replayable(trail):
+        raise ReplayError(
+            "This network holds parameters loaded from elsewhere; it cannot be replayed."
+        )
+    if cost > budget_s:
+        raise ReplayError(
+            f"Replaying its training would take about {cost:,.0f} s; a link or file may ask "
+            f"for at most {budget_s:g} s of the server's time."
+        )
+
+
 def replay(
     stepper: Stepper, trail: tuple[Event, ...], *, budget_s: float = REPLAY_BUDGET_S
 ) -> None:
     """Apply ``trail`` to a fresh ``stepper`` (same spec, data, seed and initial weights as
     the one that made it). Raises ReplayError, before any work, for a trail that cannot or
     should not be replayed (loaded parameters, or an estimated cost over ``budget_s``)."""
-    if not replayable(trail):
-        raise ReplayError(
-            "This network holds parameters loaded from elsewhere; it cannot be replayed."
-        )
-    cost = replay_cost(trail, stepper.spec, stepper.n_train)
-    if cost > budget_s:
-        raise ReplayError(
-            f"Replaying its training would take about {cost:,.0f} s; a link or file may ask "
-            f"for at most {budget_s:g} s of the server's time."
-        )
+    check_replay(trail, replay_cost(trail, stepper.spec, stepper.n_train), budget_s)
     for event in trail:
         if isinstance(event, Phases):
             stepper.set_config(event.config)

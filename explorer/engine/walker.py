@@ -323,15 +323,21 @@ class PhaseWalker(ABC, Generic[S]):
         return replace(s, params=params.astype(self.dtype), trail=extend(s.trail, event), **fresh)
 
     def _next_batch(self, s: S, config: TrainConfig) -> S:
-        """``s``, or after its update the next batch's start, of ``config``'s size."""
-        if s.done < len(self.phases):
+        """``s``, or after its update the next batch's start, of ``config``'s size. A batch
+        not begun yet is drawn again when the batch size changed since it was drawn, so a
+        batch's rows follow from where it starts and the size its first phase ran with, which
+        is what the trail records (a link replays the change)."""
+        fresh = s.done == 0 and len(s.batch_index) != min(
+            config.batch_size, self.n_train - s.position
+        )
+        if s.done < len(self.phases) and not fresh:
             return s
         return self._batch_state(
             s.params,
             s.opt_state,
             epoch=s.epoch,
             step=s.step,
-            position=s.position + len(s.batch_index),
+            position=s.position + (0 if fresh else len(s.batch_index)),
             batch_size=config.batch_size,
             trail=s.trail,
         )

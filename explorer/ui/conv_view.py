@@ -10,7 +10,7 @@ Steps run in one fragment, as on the Explorer, whose Play (PLAY_RATE steps a sec
 timer, each step its own entry in the step-back history) and presenter layout this page
 follows: in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
 expander and the maps and the image sized for a 1280x720 projector.
-Left out for now: shared links, session files, the dense part's graph.
+Left out for now: session files, the dense part's graph.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from explorer.engine.conv.pixel import receptive_field
 from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_FILTERS, PADDINGS
 from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
 from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
+from explorer.ui.conv_link import open_conv_link, write_conv_link
 from explorer.ui.conv_session import (
     CONV_KEY,
     ConvRun,
@@ -365,6 +366,7 @@ def convolution_page() -> None:
     """The whole page. What changes with a step is one fragment, as on the Explorer: Play
     gives it a timer, and starting or stopping play reruns the app to redefine it."""
     presenter_switch()
+    open_conv_link()  # a shared link, before the builder's widgets are seeded
     settings = builder()
     run = sync(settings)
     if not presenting():
@@ -386,5 +388,6 @@ def convolution_page() -> None:
         if not run.playing:
             st.session_state.cw_play = False
         step_view(run)
+        write_conv_link(run)
 
     live()
