@@ -369,8 +369,9 @@ def explain(race: Race, titles: Sequence[Contender] = CONTENDERS) -> list[str]:
         f"much arithmetic (6W² grows with the square of the width), but the step time grew "
         f"only {times}: the fixed cost is now small beside the arithmetic. "
         f"{title[best_big.contender]} reaches {_flops(best_big.flops_per_s)}/s, "
-        f"{_share(best_big, race)} of its matmul rate: it is now limited by how fast the "
-        "device multiplies matrices."
+        f"{_share(best_big, race)} of its matmul rate{_then(best_big, small, race)}: the "
+        "arithmetic, not the fixed cost, now sets the pace, and more arithmetic per second "
+        "is what parallel hardware sells."
     )
     lines.append(_gpu_sentence(race, small, big))
     return lines
@@ -380,6 +381,12 @@ def _bare(cell: Cell, race: Race) -> str:
     """What the step's arithmetic alone would take at the contender's matmul rate."""
     rate = race.rates.get(cell.contender)
     return f" (its arithmetic alone: {_ms(cell.flops_per_step / rate)})" if rate else ""
+
+
+def _then(cell: Cell, small: Sequence[Cell], race: Race) -> str:
+    """The same contender's share at the narrowest width, for comparison."""
+    before = next((c for c in small if c.contender == cell.contender), None)
+    return f" (at width {before.width:,}: {_share(before, race)})" if before else ""
 
 
 def _share(cell: Cell, race: Race) -> str:
