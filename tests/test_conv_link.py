@@ -80,6 +80,7 @@ def test_a_link_missing_fields_takes_their_defaults() -> None:
         ("blocks", "4:3:valid:softmax:1"),
         ("blocks", "4:3:valid:relu:yes"),
         ("learning_rate", "nan"),
+        ("learning_rate", "0.123"),
         ("learning_rate", "1e400"),
         ("batch_size", "-3"),
         ("seed", "1.5"),

@@ -7,7 +7,8 @@ a tuple of conv blocks as ``filters:kernel:padding:activation:pool`` per block (
 dense layers as ``size:activation``. A field missing from a link takes its default, and so
 does a block's missing trailing part, so links stay valid when fields are added. Numbers and
 names are checked against the Explorer's ``Settings`` table where the name is one of its
-fields (learning rate, batch size, seed, optimizer, ...); a field of no known range is left
+fields (learning rate, batch size, seed, optimizer, ...), and a slider's value against what
+the builder offers (``_OFFERED``); a field of no known range is left
 out of links (a test asserts every field has one). ``net=cnn`` marks a CNN link; the trail
 is ``explorer.share``'s text, its training settings read as changes from the link's own.
 Reading never raises: what cannot be used is named in the warnings and takes its default.
@@ -36,6 +37,7 @@ from explorer.settings import Settings
 from explorer.share import MAX_VALUE_CHARS, TRAIL_KEY, read_trail, trail_text
 from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv, image_datasets
 from explorer.ui.guard import Commit, guard, plain, show_refusal
+from explorer.ui.sidebar import RATES
 
 NET_KEY, NET = "net", "cnn"
 CONV_LINK = "conv_link"  # the guard's place for a CNN link that cannot be opened
@@ -44,6 +46,8 @@ _WARNINGS = "conv_link_warnings"
 _SETTING_LIMITS = {f.name: dict(f.metadata) for f in fields(Settings)}
 _TYPES = get_type_hints(ConvSettings)
 _PARTS = {ConvBlockSpec: MAX_BLOCKS, LayerSpec: MAX_DENSE - 1}
+# values the builder's sliders offer: any other would be snapped to one of them unseen
+_OFFERED = {"learning_rate": RATES}
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,10 @@ def _field(name: str, raw: str, datasets: Collection[str]) -> Any:
         return _scalar(name, raw, str, {"choices": datasets})
     item = _item_type(name)
     if item is None:
-        return _scalar(name, raw, _TYPES[name], _SETTING_LIMITS[name])
+        value = _scalar(name, raw, _TYPES[name], _SETTING_LIMITS[name])
+        if name in _OFFERED and value not in _OFFERED[name]:
+            raise _Bad(f"{name} = {raw} is not one the builder offers")
+        return value
     items = [s for s in raw.split(",") if s] if raw else []
     if item in _PARTS:
         if len(items) > _PARTS[item]:
