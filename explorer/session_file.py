@@ -6,6 +6,9 @@ and one JSON document (``meta``) with the settings (in the link's text form), th
 training, the phases already run in the current batch, the trail and the metrics. Loading
 stands at the start of the batch and runs those phases again, so the user continues exactly
 where they were. Anything unexpected is refused with ``SessionFileError`` and a clear message.
+The Convolution page's session files (``explorer.ui.conv_files``) are the same container
+under their own ``format`` and read with the checks here (``read_session_npz``, ``count_of``,
+``params_of``, ``metric_rows``); a file handed to the other page is refused by name.
 Left out: uploaded datasets (a file names a built-in dataset; uploads must be redone).
 """
 
@@ -38,6 +41,8 @@ from explorer.settings import Settings
 from explorer.share import TRAIL_KEY, from_query, to_query
 
 FORMAT = "backprop-explorer-session"
+CONV_FORMAT = "backprop-explorer-cnn-session"  # the Convolution page's (explorer.ui.conv_files)
+PAGES = {FORMAT: "the Explorer page", CONV_FORMAT: "the Convolution page"}
 VERSION = 1
 _BUFFERS = ("velocity", "m", "v")
 # The largest network the sidebar builds (784-128x6-10) saves 4.4 MB of parameters and Adam
@@ -72,9 +77,7 @@ class SavedSession:
     metrics: list[dict[str, Any]]
 
 
-def _split_trail(
-    trail: tuple[Event, ...], done: int
-) -> tuple[tuple[Event, ...], tuple[Event, ...]]:
+def split_trail(trail: tuple[Event, ...], done: int) -> tuple[tuple[Event, ...], tuple[Event, ...]]:
     """(trail at the start of the batch, the batch's ``done`` phases as Phases events)."""
     head, left = list(trail), done
     tail: list[Event] = []
@@ -101,7 +104,7 @@ def save_session(
         if after_update and state.prev_opt_state is not None
         else state.opt_state
     )
-    start_trail, tail = _split_trail(state.trail, done)
+    start_trail, tail = split_trail(state.trail, done)
     loaded = not replayable(start_trail)
     meta = {
         "format": FORMAT,
@@ -127,7 +130,11 @@ def save_session(
     return out.getvalue()
 
 
-def _read(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def read_session_npz(
+    data: bytes, fmt: str = FORMAT
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The ``meta`` document and the arrays of a session file of format ``fmt``, within the
+    caps; raises SessionFileError for anything else (a file of the other page by name)."""
     if not data:
         raise SessionFileError("The session file is empty.")
     if not data.startswith(b"PK"):
@@ -146,8 +153,13 @@ def _read(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     # ValueError: not JSON, or an integer of more than 4,300 digits; RecursionError: nesting
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise SessionFileError(NOT_OURS) from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in PAGES:
         raise SessionFileError(NOT_OURS)
+    if meta["format"] != fmt:
+        raise SessionFileError(
+            f"This is a session file of {PAGES[meta['format']]}; load it there, not on "
+            f"{PAGES[fmt]}."
+        )
     if meta.get("version") != VERSION:
         version = str(meta.get("version"))[:20]
         raise SessionFileError(
@@ -156,14 +168,14 @@ def _read(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     return meta, arrays
 
 
-def _count(meta: dict[str, Any], key: str, most: int = MAX_COUNT) -> int:
+def count_of(meta: dict[str, Any], key: str, most: int = MAX_COUNT) -> int:
     value = meta.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
         raise SessionFileError(f"The session file's {key} is not a count from 0 to {most:,}.")
     return value
 
 
-def _params(arrays: dict[str, np.ndarray], prefix: str, n: int) -> Params:
+def params_of(arrays: dict[str, np.ndarray], prefix: str, n: int) -> Params:
     try:
         weights = tuple(arrays[f"{prefix}w{i}"] for i in range(n))
         biases = tuple(arrays[f"{prefix}b{i}"] for i in range(n))
@@ -181,7 +193,7 @@ def _metric_value(value: Any) -> bool:
     return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
-def _metrics(meta: dict[str, Any], step: int) -> list[dict[str, Any]]:
+def metric_rows(meta: dict[str, Any], step: int) -> list[dict[str, Any]]:
     """The metrics rows: dicts of numbers, None or short lists of numbers, each with the step
     it was measured at (a file saved just after an update stands one step before it); NaN
     and infinities become None."""
@@ -228,7 +240,7 @@ def load_session(data: bytes, datasets: Collection[str], dataset_of: Any) -> Sav
     ``dataset_of(settings) -> Dataset`` gives the one the settings name (to check shapes).
     Every part is checked (types, ranges, counts, finiteness, the optimizer's buffers)
     before this returns; a caller builds the run from the result off to the side."""
-    meta, arrays = _read(data)
+    meta, arrays = read_session_npz(data)
     query = meta.get("settings")
     if not isinstance(query, dict) or not all(isinstance(v, str) for v in query.values()):
         raise SessionFileError("The session file's settings are unreadable.")
@@ -245,32 +257,34 @@ def load_session(data: bytes, datasets: Collection[str], dataset_of: Any) -> Sav
     spec = settings.network_spec(dataset)
     n = len(spec.layers)
     tail = _tail(meta, query, datasets, len(phase_sequence(n)))
-    params = _params(arrays, "", n)
-    buffers = {name: _params(arrays, f"{name}_", n) for name in _BUFFERS if f"{name}_w0" in arrays}
+    params = params_of(arrays, "", n)
+    buffers = {
+        name: params_of(arrays, f"{name}_", n) for name in _BUFFERS if f"{name}_w0" in arrays
+    }
     try:
         params.check_shapes(spec)
         for buffer in buffers.values():
             buffer.check_shapes(spec)
     except SpecError as exc:
         raise SessionFileError(f"The session file does not fit its own network: {exc}") from None
-    opt_state = OptState(_count(meta, "optimizer_step"), **buffers)
+    opt_state = OptState(count_of(meta, "optimizer_step"), **buffers)
     if not fits(opt_state, settings.train_config()):
         raise SessionFileError(
             f"The session file's optimizer state does not match its optimizer "
             f"({settings.optimizer})."
         )
-    position = _count(meta, "position")
+    position = count_of(meta, "position")
     if position >= len(dataset.x_train):
         raise SessionFileError("The session file's position lies outside its dataset.")
-    step = _count(meta, "step")
+    step = count_of(meta, "step")
     return SavedSession(
         settings,
         params,
         opt_state,
-        _count(meta, "epoch"),
+        count_of(meta, "epoch"),
         step,
         position,
         link.trail if trail_text is not None else (Loaded(),),
         tail,
-        _metrics(meta, step),
+        metric_rows(meta, step),
     )

@@ -10,7 +10,7 @@ Steps run in one fragment, as on the Explorer, whose Play (PLAY_RATE steps a sec
 timer, each step its own entry in the step-back history) and presenter layout this page
 follows: in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
 expander and the maps and the image sized for a 1280x720 projector.
-Left out for now: session files, the dense part's graph.
+Left out for now: the dense part's graph.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from explorer.engine.conv import BlockGradients, ConvBlockSpec
 from explorer.engine.conv.pixel import receptive_field
 from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_FILTERS, PADDINGS
 from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
+from explorer.ui.conv_files import conv_files_panel
 from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
 from explorer.ui.conv_link import open_conv_link, write_conv_link
 from explorer.ui.conv_session import (
@@ -391,3 +392,6 @@ def convolution_page() -> None:
         write_conv_link(run)
 
     live()
+    if not presenting():
+        with st.expander("Save and load", icon=":material/save:"):
+            conv_files_panel()
