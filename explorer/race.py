@@ -54,6 +54,7 @@ CALLS = 3  # timed calls per cell; the cell keeps the median
 RECIPE = TrainConfig(optimizer="sgd", learning_rate=0.01)
 SEED = 0
 MATMUL_SIZE = {"cpu": 1024, "cuda": 4096}  # the square matmul that measures a device
+TAKEN_OVER = 2  # FLOP/s at the widest width over the narrowest: the arithmetic dominates
 
 
 @dataclass(frozen=True)
@@ -364,14 +365,20 @@ def explain(race: Race, titles: Sequence[Contender] = CONTENDERS) -> list[str]:
         for c in big
         if c.contender in slow
     )
+    before = next((c for c in small if c.contender == best_big.contender), None)
+    taken_over = before is not None and best_big.flops_per_s >= TAKEN_OVER * before.flops_per_s
+    verdict = (
+        "the arithmetic, not the fixed cost, now sets the pace, and more arithmetic per "
+        "second is what parallel hardware sells."
+        if taken_over
+        else "the fixed cost still weighs as much as the arithmetic here; race wider "
+        "networks to see the arithmetic take over."
+    )
     lines.append(
         f"At width {wide:,} a step is {_flops(big[0].flops_per_step)}, {growth:,.0f} times as "
-        f"much arithmetic (6W² grows with the square of the width), but the step time grew "
-        f"only {times}: the fixed cost is now small beside the arithmetic. "
-        f"{title[best_big.contender]} reaches {_flops(best_big.flops_per_s)}/s, "
-        f"{_share(best_big, race)} of its matmul rate{_then(best_big, small, race)}: the "
-        "arithmetic, not the fixed cost, now sets the pace, and more arithmetic per second "
-        "is what parallel hardware sells."
+        f"much arithmetic (6W² grows with the square of the width), and the step time grew "
+        f"{times}. {title[best_big.contender]} reaches {_flops(best_big.flops_per_s)}/s, "
+        f"{_share(best_big, race)} of its matmul rate{_then(before, race)}: {verdict}"
     )
     lines.append(_gpu_sentence(race, small, big))
     return lines
@@ -383,9 +390,8 @@ def _bare(cell: Cell, race: Race) -> str:
     return f" (its arithmetic alone: {_ms(cell.flops_per_step / rate)})" if rate else ""
 
 
-def _then(cell: Cell, small: Sequence[Cell], race: Race) -> str:
+def _then(before: Cell | None, race: Race) -> str:
     """The same contender's share at the narrowest width, for comparison."""
-    before = next((c for c in small if c.contender == cell.contender), None)
     return f" (at width {before.width:,}: {_share(before, race)})" if before else ""
 
 

@@ -27,6 +27,7 @@ def test_each_contender_has_a_line_per_panel_and_a_dashed_matmul_rate() -> None:
     assert fig.data[3].line.color != speed.line.color
     assert fig.layout.xaxis.type == fig.layout.yaxis2.type == "log"
     assert list(fig.layout.xaxis.ticktext) == ["16", "4,096"]
+    assert fig.layout.yaxis2.exponentformat == "SI"  # 100G, not plotly's 100B
 
 
 def test_an_empty_race_draws_an_empty_figure() -> None:

@@ -155,8 +155,9 @@ def test_the_explanation_quotes_the_measured_numbers_without_a_gpu() -> None:
     assert "NumPy engine (CPU) 0.25 ms" in narrow  # 4 ms for 16 steps
     assert "its arithmetic alone: 0.03 ms" in narrow  # 3.4 MFLOP at 100 GFLOP/s
     assert "7.3 GFLOP, 2,160 times as much arithmetic" in wide
-    assert "grew only NumPy engine (CPU) 800×" in wide
+    assert "the step time grew NumPy engine (CPU) 800×" in wide
     assert "36.4 GFLOP/s, 36% of its matmul rate (at width 16: 13%)" in wide
+    assert "the arithmetic, not the fixed cost, now sets the pace" in wide
     assert gpu.startswith("No GPU took part here")
     assert "100.0 GFLOP/s" in gpu
 
@@ -171,6 +172,13 @@ def test_the_explanation_gives_the_gpus_gain_at_each_end() -> None:
     gpu = explain(job)[-1]
     assert "0.5× as fast as the best CPU contender at width 16" in gpu
     assert "100.0× at width 4,096" in gpu
+
+
+def test_a_race_too_narrow_for_the_arithmetic_to_dominate_says_so() -> None:
+    job = _race(_cell("numpy", 16, 0.004), _cell("numpy", 4096, 16 * 2.0))  # 3.6 GFLOP/s
+    wide = explain(job)[1]
+    assert "3.6 GFLOP/s" in wide and "the fixed cost still weighs as much" in wide
+    assert "now sets the pace" not in wide
 
 
 def test_no_explanation_before_both_ends_have_run() -> None:

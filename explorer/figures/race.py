@@ -84,7 +84,7 @@ def race_figure(lines: Sequence[RaceLine], *, height: int = 340) -> go.Figure:
         "margin": {"l": 60, "r": 10, "t": 30, "b": 45},
         "legend": {"orientation": "h", "y": -0.22},
         "xaxis": {"type": "log", "domain": [0, half], "title": {"text": "hidden width W"}, **ticks},
-        "yaxis": {"type": "log", "title": {"text": "samples/s"}},
+        "yaxis": {"type": "log", "dtick": 1, "title": {"text": "samples/s"}},
         "xaxis2": {
             "type": "log",
             "domain": [1 - half, 1],
@@ -94,6 +94,8 @@ def race_figure(lines: Sequence[RaceLine], *, height: int = 340) -> go.Figure:
         },
         "yaxis2": {
             "type": "log",
+            "dtick": 1,  # a tick a decade, in SI units: 1G, 10G, 100G
+            "exponentformat": "SI",
             "anchor": "x2",
             "title": {"text": "FLOP/s (dashed: matmul rate)"},
         },

@@ -155,7 +155,9 @@ def table(job: Race) -> None:
             }
         )
     if rows:
-        st.dataframe(rows, hide_index=True, key="gpu_race_table")
+        whole = st.column_config.NumberColumn(format="localized")  # 220,493, not 220493
+        columns = {"width": whole, "samples/s": whole}
+        st.dataframe(rows, hide_index=True, column_config=columns, key="gpu_race_table")
     rates = " · ".join(f"{TITLES[k]} {v / 1e9:,.1f} GFLOP/s" for k, v in job.rates.items())
     if rates:
         st.caption(f"Measured float32 matmul rates: {rates}.")
