@@ -1,6 +1,7 @@
 """Training on torch: the engine's batches and optimizer conventions, fast on a GPU.
 
-``TorchTrainer`` trains a ``NetworkSpec`` from the engine's ``Params`` on mini-batches given
+``TorchTrainer`` trains a ``NetworkSpec``, or a CNN's ``ConvNetSpec``
+(``explorer.torch_backend.conv_model``), from the engine's ``Params`` on mini-batches given
 as index arrays (``explorer.engine.epoch_batches``, so both backends see the same batches):
 
 - optimizers are ``torch.optim.SGD`` / ``SGD(momentum)`` / ``Adam`` with two parameter
@@ -29,12 +30,19 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from explorer.engine.conv import ConvNetSpec
 from explorer.engine.errors import NonFiniteError
 from explorer.engine.losses import encode_targets
 from explorer.engine.metrics import Evaluation
 from explorer.engine.spec import NetworkSpec, Params, TrainConfig
 from explorer.engine.types import Array
 from explorer.torch_backend import DeviceError
+from explorer.torch_backend.conv_model import (
+    ConvNet,
+    build_conv_model,
+    conv_model_params,
+    conv_trace_step,
+)
 from explorer.torch_backend.distributed import World
 from explorer.torch_backend.model import (
     DTYPES,
@@ -97,7 +105,9 @@ def _host_tensor(arr: Array, dtype: torch.dtype) -> Tensor:
         return torch.as_tensor(arr).to(dtype)
 
 
-def _optimizer(config: TrainConfig, model: MLP, *, capturable: bool) -> torch.optim.Optimizer:
+def _optimizer(
+    config: TrainConfig, model: MLP | ConvNet, *, capturable: bool
+) -> torch.optim.Optimizer:
     groups = [
         {"params": model.weights(), "weight_decay": config.l2},
         {"params": model.biases(), "weight_decay": 0.0},
@@ -116,7 +126,8 @@ def _optimizer(config: TrainConfig, model: MLP, *, capturable: bool) -> torch.op
 
 
 class TorchTrainer:
-    """Trains ``spec`` from ``params`` on (x, target), target as ``encode_targets`` makes it.
+    """Trains ``spec`` from ``params`` on (x, target), target as ``encode_targets`` makes it
+    (for a CNN, of its dense part ``spec.head``, which is also what ``self.spec`` is then).
 
     ``device``: "auto" or a name (ignored under ``world``, which fixes it); ``dtype``:
     "float32" to train, "float64" for checks; ``world``: this process's DDP rank.
@@ -124,7 +135,7 @@ class TorchTrainer:
 
     def __init__(
         self,
-        spec: NetworkSpec,
+        spec: NetworkSpec | ConvNetSpec,
         config: TrainConfig,
         params: Params,
         x: Array,
@@ -135,13 +146,18 @@ class TorchTrainer:
         cuda_graphs: bool = True,
         world: World | None = None,
     ) -> None:
-        self.spec, self.config, self.world = spec, config, world
+        self.net_spec, self.config, self.world = spec, config, world
+        self.spec = spec.head if isinstance(spec, ConvNetSpec) else spec  # what the loss sees
         self.device = torch.device(world.device if world else select_device(device))
         if self.device.type == "mps" and dtype == "float64":
             raise DeviceError("MPS has no float64; train in float32 or on the cpu.")
         self.dtype = DTYPES[dtype]
         self.np_dtype = np.dtype(dtype)
-        self.model = build_model(spec, params, dtype=self.dtype, device=self.device)
+        self.model: MLP | ConvNet = (
+            build_conv_model(spec, params, dtype=self.dtype, device=self.device)
+            if isinstance(spec, ConvNetSpec)
+            else build_model(spec, params, dtype=self.dtype, device=self.device)
+        )
         self._net: torch.nn.Module = self.model
         if world is not None:
             ids = [self.device.index] if self.device.type == "cuda" else None
@@ -149,7 +165,7 @@ class TorchTrainer:
         self._x_host, self._t_host = x, target
         self.resident = data_fits(x.size * self.dtype.itemsize + target.nbytes, self.device)
         home = self.device if self.resident else torch.device("cpu")
-        t_dtype = torch.long if spec.loss == "cross_entropy" else self.dtype
+        t_dtype = torch.long if self.spec.loss == "cross_entropy" else self.dtype
         self._x = _host_tensor(x, self.dtype).to(home)
         self._t = _host_tensor(target, t_dtype).to(home)
         self.use_graphs = (
@@ -168,6 +184,8 @@ class TorchTrainer:
 
     def params(self) -> Params:
         """The current parameters as the engine's ``Params`` (in the training dtype)."""
+        if isinstance(self.model, ConvNet):
+            return conv_model_params(self.model)
         return model_params(self.model)
 
     def train_batches(self, batches: Sequence[Array]) -> Array:
@@ -318,7 +336,12 @@ class TorchTrainer:
         """Run the traced phases on the failing batch; if they stay finite, the update did."""
         x = np.asarray(self._x_host[batch], dtype=self.np_dtype)
         try:
-            trace_step(self.spec, self.params(), x, self._t_host[batch], device=str(self.device))
+            if isinstance(self.net_spec, ConvNetSpec):
+                conv_trace_step(self.net_spec, self.params(), x, self._t_host[batch])
+            else:
+                trace_step(
+                    self.spec, self.params(), x, self._t_host[batch], device=str(self.device)
+                )
         except NonFiniteError as exc:
             return exc
         bad = (
