@@ -5,8 +5,10 @@ Train page and the command line share.
 budget per ``advance`` call (so a page can redraw its progress between chunks and a Stop can
 land) or a whole epoch per ``run_epoch`` (the command line), the loss of every chunk, and the
 train/test loss and accuracy after every epoch (and before the first). The stepping itself
-is a ``Trainer``: ``NumpyTrainer`` (the engine's fast path) or the torch backend's
-``TorchTrainer``, which is imported only when asked for.
+is a ``Trainer``: ``NumpyTrainer`` (the engine's fast path, the MLP's or the CNN's) or the
+torch backend's ``TorchTrainer``, which is imported only when asked for. A run with
+``conv_blocks`` trains that CNN (``RunConfig.network_spec``), from the ConvStepper's
+initialisation for the seed unless given parameters.
 
 On overflow a chunk is rolled back by the trainer and the job stops with the message; a stop
 keeps what was trained. No streamlit here, and no torch unless the backend is torch.
@@ -35,6 +37,13 @@ from explorer.engine import (
     init_params,
     train_steps,
 )
+from explorer.engine.conv import (
+    DEFAULT_INIT,
+    ConvNetSpec,
+    evaluate_conv,
+    init_conv_params,
+    train_conv_steps,
+)
 from explorer.engine.types import Array
 from explorer.run_config import RunConfig
 from explorer.torch_backend import require_torch
@@ -58,11 +67,12 @@ class Trainer(Protocol):
 
 
 class NumpyTrainer:
-    """The engine's fast path (``train_steps``) behind the Trainer interface."""
+    """The engine's fast path (``train_steps``, a CNN's ``train_conv_steps``) behind the
+    Trainer interface."""
 
     def __init__(
         self,
-        spec: NetworkSpec,
+        spec: NetworkSpec | ConvNetSpec,
         config: TrainConfig,
         params: Params,
         x: Array,
@@ -82,19 +92,28 @@ class NumpyTrainer:
         return self._params
 
     def train_batches(self, batches: Sequence[Array]) -> Array:
-        done = train_steps(
-            self.spec, self._params, self._state, self.config, self._x, self._target, batches
+        steps = train_conv_steps if isinstance(self.spec, ConvNetSpec) else train_steps
+        done = steps(
+            self.spec,  # type: ignore[arg-type]
+            self._params,
+            self._state,
+            self.config,
+            self._x,
+            self._target,
+            batches,
         )
         self._params, self._state = done.params, done.opt_state
         return done.losses
 
     def evaluate(self, x: Array, y: Array, *, classify: bool) -> Evaluation:
+        if isinstance(self.spec, ConvNetSpec):
+            return evaluate_conv(self.spec, self._params, x, y)
         return evaluate(self.spec, self._params, x, y, classify=classify)
 
 
 def make_trainer(
     config: RunConfig,
-    spec: NetworkSpec,
+    spec: NetworkSpec | ConvNetSpec,
     params: Params,
     x: Array,
     target: Array,
@@ -143,11 +162,18 @@ class FullTraining:
     ) -> None:
         settings = config.settings
         self.config, self.dataset = config, dataset
-        self.spec = settings.network_spec(dataset)
+        self.network = config.network_spec(dataset)  # what trains: the MLP or the CNN
+        net = self.network
+        self.spec = net.head if isinstance(net, ConvNetSpec) else net  # the MLP, a CNN's dense part
+        rng = np.random.default_rng(settings.seed)
         if params is None:
-            params = init_params(self.spec, np.random.default_rng(settings.seed), settings.init)
+            params = (
+                init_conv_params(net, rng, DEFAULT_INIT)
+                if isinstance(net, ConvNetSpec)
+                else init_params(net, rng, settings.init)
+            )
         target = encode_targets(self.spec, dataset.y_train, config.dtype)
-        self.trainer = make_trainer(config, self.spec, params, dataset.x_train, target, world=world)
+        self.trainer = make_trainer(config, net, params, dataset.x_train, target, world=world)
         self.epoch = 0  # epochs finished
         self.position = 0  # batches of the current epoch done
         self.step = 0

@@ -8,8 +8,14 @@ IDX folder to train on instead of the named ``dataset``). Missing keys take thei
 unknown keys, wrong types and values outside a field's ``lo``/``hi``/``choices`` (read from
 ``Settings``' field table) raise ``ConfigError`` naming the key.
 
-The parameters file holds ``W0, b0, W1, ...`` in the engine's layout (W is (fan_in, fan_out))
-and the run's JSON under ``config``; the Train page opens it in the Explorer.
+A CNN (the Convolution page's network) is a run with ``conv_blocks``: a list of conv blocks
+(``filters``, ``kernel``, ``padding``, ``activation``, ``pool``, as ``ConvBlockSpec``) on the
+dataset's images, then the settings' hidden layers as its dense layers and the softmax output;
+null (the default) trains the settings' MLP.
+
+The parameters file holds ``W0, b0, W1, ...`` in the engine's layout (W is (fan_in, fan_out),
+a CNN's kernels (filters, in_channels, k, k)) and the run's JSON under ``config``; the Train
+page opens an MLP's in the Explorer.
 
 Headless runs may be bigger than the sidebar allows (``headless=True``): up to the engine's
 limit of units per layer and a larger batch. Left out: schedules, early stopping, checkpoints.
@@ -19,16 +25,18 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import IO, Any, get_type_hints
 
 import numpy as np
 
-from explorer.data import MAX_BYTES, DataError
+from explorer.data import MAX_BYTES, DataError, Dataset
 from explorer.data.npz import read_npz
 from explorer.data.source import read_source
-from explorer.engine import Params
+from explorer.engine import LayerSpec, NetworkSpec, Params, SpecError
+from explorer.engine.conv import ConvBlockSpec, ConvNetSpec
+from explorer.engine.conv.spec import MAX_BLOCKS
 from explorer.engine.spec import MAX_UNITS as ENGINE_MAX_UNITS
 from explorer.settings import Settings, limits
 
@@ -51,7 +59,8 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """What to train (``settings``) and how: epochs, backend, device, dtype, optional data file."""
+    """What to train (``settings``, and ``conv_blocks`` for a CNN) and how: epochs, backend,
+    device, dtype, optional data file."""
 
     settings: Settings = field(default_factory=Settings)
     epochs: int = 5
@@ -59,6 +68,7 @@ class RunConfig:
     device: str = "auto"
     dtype: str = "float32"
     data_path: str | None = None
+    conv_blocks: tuple[ConvBlockSpec, ...] | None = None
 
     def __post_init__(self) -> None:
         epochs = self.epochs
@@ -69,6 +79,24 @@ class RunConfig:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}.")
         if self.backend == "numpy" and self.device not in ("auto", "cpu"):
             raise ConfigError("The numpy backend runs on the CPU: use device auto or cpu.")
+        if self.conv_blocks is not None and not 1 <= len(self.conv_blocks) <= MAX_BLOCKS:
+            raise ConfigError(f"conv_blocks must hold 1 to {MAX_BLOCKS} blocks, or be null.")
+
+    def network_spec(self, dataset: Dataset) -> NetworkSpec | ConvNetSpec:
+        """The settings' MLP, or the CNN of ``conv_blocks`` on the dataset's images (raises
+        SpecError where its kernels do not fit them)."""
+        if self.conv_blocks is None:
+            return self.settings.network_spec(dataset)
+        if len(dataset.input_shape) != 2:
+            raise SpecError("A CNN needs images: this dataset's examples are not 2-D.")
+        s = self.settings
+        dense = tuple(
+            LayerSpec(n, a) for n, a in zip(s.hidden_sizes, s.hidden_activations, strict=True)
+        )
+        h, w = dataset.input_shape
+        return ConvNetSpec(
+            (h, w), self.conv_blocks, (*dense, LayerSpec(dataset.n_classes, "softmax"))
+        )
 
 
 def to_dict(config: RunConfig) -> dict[str, Any]:
@@ -79,6 +107,8 @@ def to_dict(config: RunConfig) -> dict[str, Any]:
         out[f.name] = list(value) if isinstance(value, tuple) else value
     out.update(epochs=config.epochs, backend=config.backend, device=config.device)
     out.update(dtype=config.dtype, data_path=config.data_path)
+    blocks = config.conv_blocks
+    out["conv_blocks"] = None if blocks is None else [asdict(b) for b in blocks]
     return out
 
 
@@ -104,7 +134,26 @@ def from_dict(data: Any, *, headless: bool = False) -> RunConfig:
     run = {name: data[name] for name in run_keys if name in data}
     if run.get("data_path") is not None and not isinstance(run["data_path"], str):
         raise ConfigError("data_path must be a path (a string) or null.")
+    run["conv_blocks"] = _blocks(run.get("conv_blocks"))
     return RunConfig(settings=settings, **run)
+
+
+def _blocks(value: Any) -> tuple[ConvBlockSpec, ...] | None:
+    """``conv_blocks``: null, or a list of blocks, each an object of ConvBlockSpec's fields."""
+    if value is None:
+        return None
+    names = {f.name for f in fields(ConvBlockSpec)}
+    if not isinstance(value, list) or len(value) > MAX_BLOCKS:
+        raise ConfigError(f"conv_blocks must be a list of 1 to {MAX_BLOCKS} blocks, or null.")
+    blocks = []
+    for i, block in enumerate(value):
+        if not isinstance(block, dict) or not set(block) <= names:
+            raise ConfigError(f"conv_blocks[{i}] must be an object of {', '.join(sorted(names))}.")
+        try:
+            blocks.append(ConvBlockSpec(**block))
+        except SpecError as exc:
+            raise ConfigError(f"conv_blocks[{i}]: {exc}") from None
+    return tuple(blocks)
 
 
 def from_json(text: str, *, headless: bool = False) -> RunConfig:

@@ -89,7 +89,7 @@ def write_outputs(out: Path, job: FullTraining) -> None:
     save_params(out / "params.npz", job.params(), job.config)
     (out / "run.json").write_text(to_json(job.config))
     metrics = {
-        "network": job.spec.describe(),
+        "network": job.network.describe(),
         "dataset": job.dataset.name,
         "trainer": job.trainer.describe(),
         "steps": job.step,
@@ -120,7 +120,7 @@ def _setup(config_path: Path, out: Path) -> tuple[FullTraining, World | None]:
 
 def _train(job: FullTraining, out: Path, lead: bool) -> None:
     if lead:
-        print(f"{job.spec.describe()} on {job.dataset.name}, {job.trainer.describe()}")
+        print(f"{job.network.describe()} on {job.dataset.name}, {job.trainer.describe()}")
     while job.running:
         job.run_epoch()
         if lead and not job.failure:
