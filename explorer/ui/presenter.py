@@ -24,7 +24,8 @@ html { font-size: 19px; }
 h1 { font-size: 1.7rem !important; padding: 0 !important; }
 .stButton button { font-size: 1.05rem; min-height: 2.5rem; }
 [data-baseweb="tooltip"], [data-testid="stTooltipContent"] { display: none !important; }
-.st-key-presenter_bar [data-testid="stPageLink"] a { padding: 0.1rem 0.5rem; }
+.st-key-presenter_bar { gap: 0.3rem !important; }
+.st-key-presenter_bar [data-testid="stPageLink"] a { padding: 0.1rem 0.35rem; }
 [data-testid="stCaptionContainer"] { font-size: 1rem; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 header[data-testid="stHeader"] { display: none; }
