@@ -232,14 +232,19 @@ def _load() -> None:
         def commit() -> None:
             st.session_state[CONV_KEY] = run
             st.session_state.pop(_PREPARED, None)
-            # the builder's widgets are seeded again from the loaded network
-            for key in [k for k in st.session_state if str(k).startswith("cw_")]:
-                if key != "cw_session_file":
-                    del st.session_state[key]
+            forget_builder()
 
         return commit
 
     guard(CONV_SESSION_FILE, prepare)
+
+
+def forget_builder() -> None:
+    """Drop the page's widget values, so that its builder is seeded again from the page's
+    network (call it after putting a new one in place; the uploader keeps its file)."""
+    for key in [k for k in st.session_state if str(k).startswith("cw_")]:
+        if key != "cw_session_file":
+            del st.session_state[key]
 
 
 def conv_files_panel() -> None:

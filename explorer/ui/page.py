@@ -119,6 +119,12 @@ def open_in_explorer(
     guard(OPEN, prepare)
 
 
+def go_to(page: str) -> None:
+    """Switch to ``page`` (a path under app_pages/) at the top of the next run; for callbacks,
+    where ``st.switch_page`` cannot be called."""
+    st.session_state[_GOTO] = page
+
+
 def _open_link() -> Commit:
     link = from_query(st.query_params.to_dict(), available_datasets())
     warnings = list(link.warnings)

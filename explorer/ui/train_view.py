@@ -8,7 +8,8 @@ Each session trains in its own script thread, so other users are not held up; a 
 while its page is not shown and carries on when the user comes back.
 
 Full MNIST can be downloaded from here (once, checked) into the sidebar's dataset menu.
-"Open in Explorer" hands the trained parameters to the stepwise view; "Export config" saves
+When the Convolution page has a CNN, the page trains either network; "Open in Explorer" (or
+"Open in Convolution") hands the trained parameters to the stepwise view; "Export config" saves
 the run for ``python -m explorer.train``, whose parameters file this page opens too. The
 Explorer's current mini-batch can be recomputed by torch autograd, side by side. Torch is
 imported only once the PyTorch backend is chosen; without it the option is disabled and the
@@ -28,6 +29,7 @@ from explorer.figures import curves_figure
 from explorer.full_training import FullTraining
 from explorer.run_config import RunConfig, load_params, to_json
 from explorer.settings import limits
+from explorer.ui.conv_train import conv_run_config, open_in_convolution, page_cnn, start_from
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Metrics, Run, epochs_text
@@ -46,8 +48,12 @@ PARAMS_FILE_ROOM = 1024 * 1024  # in an uploaded parameters file, beyond its wei
 # -- actions (callbacks) ---------------------------------------------------------------------
 def _start(run: Run, config: RunConfig, from_explorer: bool) -> None:
     params = run.stepper.state.params if from_explorer else None
+    dataset = run.dataset
+    cnn = page_cnn()
+    if config.conv_blocks is not None and cnn is not None:
+        params, dataset = start_from(cnn), cnn.dataset
     try:
-        st.session_state[JOB] = FullTraining(config, run.dataset, params=params)
+        st.session_state[JOB] = FullTraining(config, dataset, params=params)
         st.session_state[START_ERROR] = None
     except (SpecError, tb.DeviceError, tb.TorchMissingError) as exc:
         st.session_state[START_ERROR] = str(exc)
@@ -176,8 +182,18 @@ def _device(backend: str) -> str:
 
 
 def options(run: Run) -> RunConfig:
-    """Backend, device, epochs and batch size: the run the Train button would start."""
+    """Network, backend, device, epochs and batch size: the run the Train button would start."""
     st.session_state.setdefault("w_ft_batch", run.settings.batch_size)
+    cnn = page_cnn()
+    network = "mlp"
+    if cnn is not None:
+        names = {
+            "mlp": f"The sidebar's MLP, {run.spec.describe()}",
+            "cnn": f"The Convolution page's CNN, {cnn.spec.describe()} on {cnn.dataset.name}",
+        }
+        network = st.radio(
+            "Network", list(names), format_func=names.__getitem__, key="w_ft_network"
+        )
     left, mid, right, far = st.columns([1.3, 1, 1, 1])
     with left:
         backend = _backend()
@@ -192,6 +208,10 @@ def options(run: Run) -> RunConfig:
         key="w_ft_batch",
         help="Starts at the sidebar's; full training usually takes larger batches.",
     )
+    if cnn is not None and network == "cnn":
+        return conv_run_config(
+            cnn, epochs=int(epochs), backend=backend, device=device, batch_size=int(batch)
+        )
     settings = replace(run.settings, batch_size=int(batch))
     return RunConfig(settings, epochs=int(epochs), backend=backend, device=device)
 
@@ -201,7 +221,7 @@ def controls(run: Run, config: RunConfig) -> None:
     running = job is not None and job.running
     step = run.stepper.state.step
     from_explorer = False
-    if step:
+    if step and config.conv_blocks is None:
         from_explorer = st.checkbox(
             f"Start from the Explorer's network (trained {step:,} steps there)",
             value=True,
@@ -220,15 +240,26 @@ def controls(run: Run, config: RunConfig) -> None:
     row.button(
         "Stop", key="b_ft_stop", icon=":material/stop:", on_click=_stop, disabled=not running
     )
-    row.button(
-        "Open in Explorer",
-        key="b_ft_open",
-        icon=":material/biotech:",
-        on_click=_open,
-        args=(job,),
-        disabled=job is None or running,
-        help="Step through the trained network in the Explorer.",
-    )
+    if job is not None and job.config.conv_blocks is not None:
+        row.button(
+            "Open in Convolution",
+            key="b_ft_open_conv",
+            icon=":material/grid_on:",
+            on_click=open_in_convolution,
+            args=(job,),
+            disabled=running,
+            help="Step through the trained CNN on the Convolution page.",
+        )
+    else:
+        row.button(
+            "Open in Explorer",
+            key="b_ft_open",
+            icon=":material/biotech:",
+            on_click=_open,
+            args=(job,),
+            disabled=job is None or running,
+            help="Step through the trained network in the Explorer.",
+        )
     row.download_button(
         "Export config",
         to_json(config),
@@ -255,7 +286,7 @@ def progress(job: FullTraining) -> None:
     st.progress(within, text=f"Batch {done:,} of {job.n_batches:,}")
     speed = job.samples_per_second
     rate = f" · {speed:,.0f} samples/s" if speed else ""
-    st.caption(f"{job.spec.describe()} · {job.trainer.describe()} · step {job.step:,}{rate}")
+    st.caption(f"{job.network.describe()} · {job.trainer.describe()} · step {job.step:,}{rate}")
     if job.failure:
         st.error(job.failure)
     elif job.stopped:
