@@ -11,6 +11,8 @@ cross-entropy, SGD at 0.1, batch 32) on the MNIST sample's 8,000 training images
   load; medians of ``--repeats``. One torch thread by default: on this shared 2-core machine
   torch's two-thread pool spends most of an epoch waiting for a core (10-30 s an epoch
   measured, against about 1 s with one thread), which would flatter the NumPy side;
+- the same epoch through the torch backend's ``TorchTrainer`` (``explorer.torch_backend``'s
+  ConvNet, what Full training and the command line run), interleaved with the two above;
 - test accuracy after ``--epochs`` fast epochs from the seed-0 network.
 
 Prints a table and one JSON line. Not part of the test run.
@@ -63,6 +65,19 @@ def torch_epoch(
     return torch_sgd_epoch(model, CONFIG.learning_rate, images, y, batches)
 
 
+def backend_epoch(
+    params: Params, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]
+) -> Callable[[], None]:
+    """One epoch through ``TorchTrainer`` on the cpu, from the same float32 parameters."""
+    from explorer.torch_backend.train import TorchTrainer
+
+    def epoch() -> None:
+        trainer = TorchTrainer(DEFAULT_SPEC, CONFIG, params, x, y, device="cpu")
+        trainer.train_batches(batches)
+
+    return epoch
+
+
 def traced(stepper: ConvStepper, steps: int) -> tuple[float, dict[str, float]]:
     """Median ms of a whole traced step (``finish_step``), and of each phase (``advance``)."""
     stepper.finish_step()  # warm up
@@ -98,6 +113,7 @@ def main() -> None:
     contenders: dict[str, Callable[[], None]] = {"numpy fast path": fast}
     with contextlib.suppress(ImportError):
         contenders["torch cpu"] = torch_epoch(params, x, y, batches, args.torch_threads)
+        contenders["torch backend"] = backend_epoch(params, x, y, batches)
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(args.repeats):
         for name, fn in contenders.items():
@@ -116,6 +132,7 @@ def main() -> None:
         "fast_epoch_s": med["numpy fast path"],
         "torch_epoch_s": med.get("torch cpu"),
         "ratio_to_torch": med["numpy fast path"] / med["torch cpu"] if "torch cpu" in med else None,
+        "torch_backend_epoch_s": med.get("torch backend"),
         f"test_accuracy_{args.epochs}_epochs": test.accuracy,
         f"test_loss_{args.epochs}_epochs": test.loss,
     }
