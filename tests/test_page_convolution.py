@@ -10,6 +10,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
@@ -189,12 +190,27 @@ def test_presenter_mode_keeps_the_step_controls_and_hides_the_rest() -> None:
     assert {"cb_back", "cb_phase", "cb_step", "cb_reset"} <= keys and at.toggle(key="cw_play")
     assert not keys & {"cb_run", "cb_epoch", "cb_gradcheck"}
     assert at.expander[0].label == "View options" and at.selectbox(key="cw_sample")
-    heights = {json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")}
-    assert heights == {110 + PRESENTER_ROW_HEIGHT, PRESENTER_IMAGE_HEIGHT}  # the kernels only
+    heights = [json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")]
+    assert heights == [110 + PRESENTER_ROW_HEIGHT]  # the kernels only, before forward
+    assert image_chart(at)["layout"]["height"] == PRESENTER_IMAGE_HEIGHT
     at.button(key="cb_phase").click().run()
     assert "done: forward, conv block 1" in status(at)
-    heights = {json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")}
-    assert max(heights) == 110 + 4 * PRESENTER_ROW_HEIGHT <= 500  # + the pool: fits under 720
+    heights = [json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")]
+    assert heights == [110 + 4 * PRESENTER_ROW_HEIGHT] and heights[0] <= 500  # fits under 720
+
+
+def image_chart(at: AppTest) -> dict[str, Any]:
+    """The image's figure as the kept chart sends it; fails unless that chart binds the keys."""
+    (chart,) = [c for c in at.get("bidi_component") if c.proto.id.endswith("-conv_image")]
+    data = json.loads(chart.proto.json)
+    assert data["keys"] is True
+    figure: dict[str, Any] = json.loads(data["figure"])
+    return figure
+
+
+def test_the_image_chart_binds_the_explorers_keys() -> None:
+    at = page()
+    assert image_chart(at)["layout"]["title"]["text"].startswith("Sample 0: label")
 
 
 def test_play_takes_the_steps_due_each_its_own_state_and_records_the_network() -> None:

@@ -8,7 +8,8 @@ A network that cannot be built (a kernel larger than its input after pooling) is
 through ``explorer.ui.guard``: one message, and the network on screen stays.
 Steps run in one fragment, as on the Explorer, whose Play (PLAY_RATE steps a second on a
 timer, each step its own entry in the step-back history) and presenter layout this page
-follows: in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
+follows, with its keys (bound by the image's kept chart, see ``explorer.ui.graph_view``):
+in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
 expander and the maps and the image sized for a 1280x720 projector.
 Left out for now: the dense part's graph.
 """
@@ -39,6 +40,7 @@ from explorer.ui.conv_session import (
     image_datasets,
 )
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
+from explorer.ui.graph_view import kept_chart
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.presenter import presenter_switch, presenting
 from explorer.ui.session import PlayClock
@@ -357,7 +359,9 @@ def step_view(run: ConvRun) -> None:
             title=f"Sample {sample}: label {label}",
             height=PRESENTER_IMAGE_HEIGHT if presenting() else None,
         )
-        st.plotly_chart(image, key="conv_image", config={"displayModeBar": False})
+        # a kept chart that binds the Explorer's keys (graph_view): arrows, PageUp/PageDown
+        # of a clicker, Space, Enter and ? press this page's buttons of the same names
+        kept_chart(image, key="conv_image", keys=True)
         pixel_inspector(run, sample)
         if not presenting():
             gradient_panel(run)

@@ -116,11 +116,12 @@ def network_chart(fig: go.Figure, *, key: str, on_pick: Callable[[], None]) -> N
     _send(_graph, fig, key, height, fit=fit, keys=True, on_pick_change=on_pick)
 
 
-def kept_chart(fig: go.Figure, *, key: str) -> None:
+def kept_chart(fig: go.Figure, *, key: str, keys: bool = False) -> None:
     """Another figure of the page in a kept chart, as the graph is (a figure unchanged since
     the last run costs the browser nothing); for a chart that a page redraws on every click
-    (the Explorer's loss curve, which st.plotly_chart re-plotted on each Next phase)."""
-    _send(_kept, fig, key, int(fig.layout.height or 450))
+    (the Explorer's loss curve, which st.plotly_chart re-plotted on each Next phase). ``keys``:
+    it binds the Explorer's keys, on a page without the network graph (Convolution)."""
+    _send(_kept, fig, key, int(fig.layout.height or 450), keys=keys)
 
 
 def _send(
