@@ -8,8 +8,8 @@ actions, optimizer switches, the fast epoch, parameters loaded or restored, each
 trail event) is ``explorer.engine.walker.PhaseWalker``'s, shared with the MLP's Stepper; what
 is here is the state with its per-block records and how one phase runs.
 
-Left out: editing a weight by hand (the MLP's ``Edit`` addresses 2-D matrices) and replaying
-a trail (``explorer.engine.trail.replay``'s cost model counts an MLP's multiply-adds).
+A trail replays with ``explorer.engine.conv.replay.replay_conv``, whose cost model counts a
+CNN's work. Left out: editing a weight by hand (the MLP's ``Edit`` addresses 2-D matrices).
 """
 
 from __future__ import annotations
