@@ -259,13 +259,14 @@ class SklearnRun:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """Both models' test accuracy after the epochs each trained, and their training time."""
+    """Both models' test accuracy after the epochs each trained (ours may stop inside one),
+    and their training time."""
 
     ours: float
     theirs: float
     ours_seconds: float
     theirs_seconds: float
-    ours_epochs: int
+    ours_epochs: float
     theirs_epochs: int
 
     @property
@@ -332,6 +333,6 @@ class Check:
             self.theirs.accuracies[-1] if self.theirs.accuracies else float("nan"),
             self.ours.seconds,
             self.theirs.seconds,
-            self.ours.epoch,
+            round(self.ours.epochs_trained, 2),
             self.theirs.done,
         )

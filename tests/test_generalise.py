@@ -184,3 +184,12 @@ def test_the_gallery_figure_has_a_tile_and_a_caption_per_digit() -> None:
     assert [a.text for a in gallery_figure(images[:0], (28, 28), [], names).layout.annotations] == [
         "none"
     ]
+
+
+def test_a_check_stopped_inside_an_epoch_counts_the_part_trained() -> None:
+    check = Check(TINY, small(MNIST, 640, 100), seed=0)
+    check.advance(0.0)  # the first chunk: 4 batches of 64
+    check.stop()
+    result = check.result()
+    assert result.ours_epochs == 0.4 and result.theirs_epochs == 0
+    assert not np.isnan(result.ours) and np.isnan(result.theirs)
