@@ -171,3 +171,17 @@ def test_the_page_refuses_a_hostile_file_and_keeps_its_network(case: str) -> Non
 def test_a_cnn_file_on_the_explorer_page_is_refused_by_name() -> None:
     with pytest.raises(SessionFileError, match="of the Convolution page"):
         load_session(save_conv_session(trained()), ["circle"], lambda s: None)
+
+
+def test_a_network_trained_elsewhere_saves_and_loads_without_a_trail() -> None:
+    teacher = build_conv(SETTINGS)
+    p = teacher.stepper.state.params
+    teacher.stepper.set_params(type(p)(tuple(w * 0.5 for w in p.weights), p.biases))
+    teacher.act("advance")
+    student = conv_run_of(load_conv_session(save_conv_session(teacher)))
+    assert student.stepper.state.trail == teacher.stepper.state.trail  # (Loaded, 1 phase)
+    assert student.stepper.state.done == 1
+    for a, b in zip(
+        teacher.stepper.state.params.weights, student.stepper.state.params.weights, strict=True
+    ):
+        assert np.array_equal(a, b)
