@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from explorer.engine import Params
+from explorer.engine import LayerSpec, Params
 from explorer.ui.conv_inspector import num
-from explorer.ui.conv_session import CONV_KEY, ConvRun
+from explorer.ui.conv_link import conv_from_query, conv_to_query
+from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, image_datasets
 from explorer.ui.conv_view import PRESENTER_IMAGE_HEIGHT, PRESENTER_ROW_HEIGHT, select
 from explorer.ui.explorer_view import PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.session import PlayClock
@@ -249,3 +251,57 @@ def test_an_overflow_stops_play_and_keeps_the_last_finite_network() -> None:
     assert at.error and "overflow" in at.error[0].value.lower()
     assert run.stepper.state.params is kept
     assert at.toggle(key="cw_play").value is False
+
+
+def test_a_hidden_dense_layer_and_adam_with_l2_build_step_and_check() -> None:
+    at = page()
+    at.radio(key="cw_hidden").set_value(1).run()
+    at.number_input(key="cw_hsize_0").set_value(20)
+    at.selectbox(key="cw_hact_0").set_value("tanh")
+    at.selectbox(key="cw_optimizer").set_value("adam")
+    at.select_slider(key="cw_lr").set_value(1e-3)
+    at.number_input(key="cw_l2").set_value(1e-3).run()
+    assert not at.exception
+    run = run_of(at)
+    assert run.spec.describe().endswith("max-pool 2x2 -> dense 20 -> dense 10")
+    assert run.spec.n_params == 4 * 9 + 4 + 4 * 13 * 13 * 20 + 20 + 20 * 10 + 10
+    config = run.stepper.config
+    assert (config.optimizer, config.learning_rate, config.l2) == ("adam", 1e-3, 1e-3)
+    before = [w.copy() for w in run.stepper.state.params.weights]
+    phases = []
+    for _ in range(8):  # conv block 1, dense layer 1, output, error, back x3, update
+        at.button(key="cb_phase").click().run()
+        phases.append(status(at).split("done: ")[1].split(" · ")[0])
+    assert phases[1] == "forward, dense layer 1" and phases[5] == "backward, dense layer 1"
+    assert status(at).startswith("Epoch 1 · step 1") and "done: update" in status(at)
+    after = run_of(at).stepper.state.params.weights
+    # Adam's first step moves every weight with a gradient by about the learning rate
+    assert all(not np.array_equal(a, b) for a, b in zip(after, before, strict=True))
+    assert np.isclose(np.abs(after[1] - before[1]).max(), 1e-3, rtol=0.05)
+    at.button(key="cb_gradcheck").click().run()
+    assert at.success and at.success[0].value.startswith("Pass:")
+    assert "dense layer 1 (tanh)" in " ".join(m.value for m in at.markdown)
+
+
+def test_a_new_optimizer_retunes_the_network_on_screen() -> None:
+    at = page()
+    at.button(key="cb_step").click().run()
+    at.selectbox(key="cw_optimizer").set_value("momentum").run()
+    at.number_input(key="cw_momentum").set_value(0.5).run()
+    assert not at.exception
+    run = run_of(at)
+    assert "step 1" in status(at)  # the same network, trained on
+    assert (run.stepper.config.optimizer, run.stepper.config.momentum) == ("momentum", 0.5)
+
+
+def test_a_link_and_a_rebuild_carry_the_hidden_layers_and_the_optimizer() -> None:
+    settings = ConvSettings(
+        hidden=(LayerSpec(24, "tanh"), LayerSpec(12, "relu")),
+        optimizer="momentum",
+        momentum=0.8,
+        l2=0.003,
+    )
+    link = conv_from_query(conv_to_query(settings), image_datasets())
+    assert link.settings == settings and not link.warnings
+    assert not settings.same_network(replace(settings, hidden=settings.hidden[:1]))
+    assert settings.same_network(replace(settings, optimizer="adam", l2=0.0, learning_rate=1.0))

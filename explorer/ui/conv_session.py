@@ -6,7 +6,6 @@ A change of the data, the blocks or the seed builds a new network; a new learnin
 batch size retunes the one on screen, which carries on training. After each whole step the
 page records the network's loss and accuracy (on EVAL_ROWS images of each set) and its first
 block's kernels, for the training views' curves and kernel strip.
-Left out for now: shared links, session files, other optimizers and hidden dense layers.
 """
 
 from __future__ import annotations
@@ -32,28 +31,45 @@ EVAL_ROWS = 500  # images of each set for the recorded loss/accuracy (~60 ms at 
 
 @dataclass(frozen=True)
 class ConvSettings:
-    """What the Convolution page's builder chose: the image set, the conv blocks (then the
-    softmax output, one unit per class), and plain SGD's rate and batch size."""
+    """What the Convolution page's builder chose: the image set, the conv blocks, up to two
+    hidden dense layers (then the softmax output, one unit per class), and the MLP's training
+    choices: optimizer (with momentum's coefficient), rate, batch size and L2."""
 
     dataset: str = DEFAULT_DATASET
     blocks: tuple[ConvBlockSpec, ...] = (ConvBlockSpec(),)
     learning_rate: float = 0.1
     batch_size: int = 32
     seed: int = 0
+    hidden: tuple[LayerSpec, ...] = ()
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    l2: float = 0.0
 
     def spec(self, dataset: Dataset) -> ConvNetSpec:
         """The network on ``dataset``'s images; raises SpecError where a kernel does not fit."""
         h, w = dataset.input_shape
-        return ConvNetSpec((h, w), self.blocks, (LayerSpec(dataset.n_classes, "softmax"),))
+        output = LayerSpec(dataset.n_classes, "softmax")
+        return ConvNetSpec((h, w), self.blocks, (*self.hidden, output))
 
     def config(self) -> TrainConfig:
-        return TrainConfig(learning_rate=self.learning_rate, batch_size=self.batch_size)
+        return TrainConfig(
+            optimizer=self.optimizer,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            l2=self.l2,
+            momentum=self.momentum,
+        )
 
     def same_network(self, other: ConvSettings) -> bool:
         """True when only the training settings differ (no rebuild needed)."""
-        return replace(self, learning_rate=0.0, batch_size=1) == replace(
-            other, learning_rate=0.0, batch_size=1
-        )
+        return _network_of(self) == _network_of(other)
+
+
+_TRAINING = {"learning_rate": 0.0, "batch_size": 1, "optimizer": "sgd", "momentum": 0.0, "l2": 0.0}
+
+
+def _network_of(settings: ConvSettings) -> ConvSettings:
+    return replace(settings, **_TRAINING)  # type: ignore[arg-type]
 
 
 def image_datasets() -> dict[str, str]:

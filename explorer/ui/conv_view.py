@@ -22,11 +22,12 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.engine import HIDDEN_ACTIVATIONS
+from explorer.engine import HIDDEN_ACTIVATIONS, OPTIMIZERS, LayerSpec
 from explorer.engine.conv import BlockGradients, ConvBlockSpec
 from explorer.engine.conv.pixel import receptive_field
-from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_FILTERS, PADDINGS
+from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_DENSE, MAX_FILTERS, PADDINGS
 from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
+from explorer.settings import MAX_UNITS, Settings
 from explorer.ui.conv_files import conv_files_panel
 from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
 from explorer.ui.conv_link import open_conv_link, write_conv_link
@@ -48,6 +49,8 @@ from explorer.ui.sidebar import RATES
 
 BUILD = "conv_build"  # the guard's place for a network that cannot be built
 SECOND_BLOCK = ConvBlockSpec(8, 3, "valid", "relu", False)  # offered when a second is added
+HIDDEN_LAYER = LayerSpec(32, "relu")  # offered when a hidden dense layer is added
+MAX_HIDDEN = MAX_DENSE - 1  # hidden dense layers, then the output layer
 SHOW = {"phase": "follow the phase", "values": "forward values", "gradients": "gradients"}
 # presenter mode, a 1280x720 projector: the first block's rows and the image fit under the
 # controls beside the inspector
@@ -63,11 +66,18 @@ def _widget_values(settings: ConvSettings) -> dict[str, Any]:
         "cw_lr": settings.learning_rate,
         "cw_batch": settings.batch_size,
         "cw_seed": settings.seed,
+        "cw_hidden": len(settings.hidden),
+        "cw_optimizer": settings.optimizer,
+        "cw_momentum": settings.momentum,
+        "cw_l2": settings.l2,
     }
     blocks = (*settings.blocks, SECOND_BLOCK)[:MAX_BLOCKS]
     for i, block in enumerate(blocks):
         for f in fields(ConvBlockSpec):
             values[f"cw_{f.name}_{i}"] = getattr(block, f.name)
+    hidden = (*settings.hidden, HIDDEN_LAYER, HIDDEN_LAYER)[:MAX_HIDDEN]
+    for i, layer in enumerate(hidden):
+        values[f"cw_hsize_{i}"], values[f"cw_hact_{i}"] = layer.size, layer.activation
     return values
 
 
@@ -104,11 +114,41 @@ def builder() -> ConvSettings:
         activation = right.selectbox("Activation", HIDDEN_ACTIVATIONS, key=f"cw_activation_{i}")
         pool = bar.checkbox("2×2 max-pool", key=f"cw_pool_{i}")
         blocks.append(ConvBlockSpec(int(filters), int(kernel), padding, activation, bool(pool)))
-    bar.markdown("**Training** (SGD)")
+    n_hidden = bar.radio(
+        "Hidden dense layers", range(MAX_HIDDEN + 1), key="cw_hidden", horizontal=True
+    )
+    hidden = []
+    for i in range(n_hidden):
+        left, right = bar.columns(2)
+        size = left.number_input(f"Dense {i + 1} width", 1, MAX_UNITS, key=f"cw_hsize_{i}")
+        activation = right.selectbox("Activation", HIDDEN_ACTIVATIONS, key=f"cw_hact_{i}")
+        hidden.append(LayerSpec(int(size), str(activation)))
+    bar.markdown("**Training**")
+    optimizer = bar.selectbox("Optimizer", OPTIMIZERS, key="cw_optimizer")
+    momentum = st.session_state.cw_momentum
+    if optimizer == "momentum":
+        momentum = bar.number_input("Momentum", **_limits("momentum"), key="cw_momentum")
     rate = bar.select_slider("Learning rate", RATES, key="cw_lr")
-    batch = bar.number_input("Batch size", 1, 512, key="cw_batch")
-    seed = bar.number_input("Seed", 0, 2**31 - 1, key="cw_seed")
-    return ConvSettings(str(dataset), tuple(blocks), float(rate), int(batch), int(seed))
+    batch = bar.number_input("Batch size", **_limits("batch_size"), key="cw_batch")
+    l2 = bar.number_input("L2 regularization", **_limits("l2"), format="%g", key="cw_l2")
+    seed = bar.number_input("Seed", **_limits("seed"), key="cw_seed")
+    return ConvSettings(
+        str(dataset),
+        tuple(blocks),
+        float(rate),
+        int(batch),
+        int(seed),
+        hidden=tuple(hidden),
+        optimizer=str(optimizer),
+        momentum=float(momentum),
+        l2=float(l2),
+    )
+
+
+def _limits(name: str) -> dict[str, Any]:
+    """The range the MLP's ``Settings`` allows for field ``name``, as a number input's."""
+    meta = next(f.metadata for f in fields(Settings) if f.name == name)
+    return {"min_value": meta["lo"], "max_value": meta["hi"]}
 
 
 def sync(settings: ConvSettings) -> ConvRun:
