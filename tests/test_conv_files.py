@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.data import load_dataset
-from explorer.engine import Stepper
+from explorer.data import DataError, load_dataset
+from explorer.engine import SpecError, Stepper
 from explorer.session_file import SessionFileError, load_session, save_session
 from explorer.settings import Settings
 from explorer.ui.conv_files import FILE_NAME, conv_run_of, load_conv_session, save_conv_session
@@ -185,3 +185,23 @@ def test_a_network_trained_elsewhere_saves_and_loads_without_a_trail() -> None:
         teacher.stepper.state.params.weights, student.stepper.state.params.weights, strict=True
     ):
         assert np.array_equal(a, b)
+
+
+def test_mutated_files_are_read_or_refused_never_raising_otherwise() -> None:
+    good = save_conv_session(trained())
+    meta = bytearray(np.load(io.BytesIO(_members(good)["meta.npy"])).tobytes())
+    rng = np.random.default_rng(0)
+    for i in range(300):
+        # bytes anywhere in the file (the zip's checksums catch most), or in the meta
+        # document written back into a well-formed file
+        data = bytearray(good if i % 2 else meta)
+        for at in rng.integers(0, len(data), rng.integers(1, 4)):
+            data[at] = int(rng.integers(32, 127))
+        if not i % 2:
+            data = bytearray(_with(good, meta=np.frombuffer(bytes(data), dtype=np.uint8)))
+        try:
+            run = conv_run_of(load_conv_session(bytes(data)))
+        except (SessionFileError, SpecError, DataError) as exc:
+            assert str(exc)
+        else:
+            assert run.stepper.state.params.is_finite()
