@@ -192,13 +192,19 @@ def test_presenter_mode_keeps_the_step_controls_and_hides_the_rest() -> None:
     assert {"cb_back", "cb_phase", "cb_step", "cb_reset"} <= keys and at.toggle(key="cw_play")
     assert not keys & {"cb_run", "cb_epoch", "cb_gradcheck"}
     assert at.expander[0].label == "View options" and at.selectbox(key="cw_sample")
-    heights = [json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")]
+    heights = block_heights(at)
     assert heights == [110 + PRESENTER_ROW_HEIGHT]  # the kernels only, before forward
     assert image_chart(at)["layout"]["height"] == PRESENTER_IMAGE_HEIGHT
     at.button(key="cb_phase").click().run()
     assert "done: forward, conv block 1" in status(at)
-    heights = [json.loads(c.proto.spec)["layout"]["height"] for c in at.get("plotly_chart")]
+    heights = block_heights(at)
     assert heights == [110 + 4 * PRESENTER_ROW_HEIGHT] and heights[0] <= 500  # fits under 720
+
+
+def block_heights(at: AppTest) -> list[int]:
+    """The heights of the conv blocks' charts, in order."""
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    return [x["height"] for x in layouts if x["title"]["text"].startswith("Conv block")]
 
 
 def image_chart(at: AppTest) -> dict[str, Any]:

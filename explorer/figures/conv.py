@@ -261,3 +261,50 @@ def _boxes(names: list[str], n_filters: int, f: int, y: int, x: int) -> list[dic
             }
         )
     return out
+
+
+def kernel_strip_figure(kernels: dict[int, Array], *, most: int = 8) -> go.Figure:
+    """The first block's kernels at recorded steps: a row per step (up to ``most``, spread
+    evenly from the first to the last, both kept), a column per filter, one colour scale
+    symmetric about 0 for all of them. ``kernels``: step -> (F, 1, k, k)."""
+    steps = sorted(kernels)
+    if len(steps) > most:
+        picks = np.linspace(0, len(steps) - 1, most).round().astype(int)
+        steps = [steps[i] for i in sorted(set(picks.tolist()))]
+    n_filters = kernels[steps[0]].shape[0] if steps else 0
+    peak = max((float(np.abs(kernels[s]).max()) for s in steps), default=1.0) or 1.0
+    columns = _spans([1.0] * max(n_filters, 1), 0.02)
+    bands = _spans([1.0] * max(len(steps), 1), 0.04)[::-1]
+    traces: list[go.Heatmap] = []
+    layout: dict[str, object] = {}
+    for r, step in enumerate(steps):
+        for f in range(n_filters):
+            n = r * n_filters + f + 1
+            traces.append(
+                go.Heatmap(
+                    z=kernels[step][f, 0],
+                    zmin=-peak,
+                    zmax=peak,
+                    colorscale=COLORSCALE,
+                    showscale=False,
+                    hovertemplate=f"step {step}, filter {f + 1}: %{{z:.4f}}<extra></extra>",
+                    xaxis=f"x{n}",
+                    yaxis=f"y{n}",
+                )
+            )
+            bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
+            layout[f"xaxis{n}"] = {**bare, "domain": columns[f], "fixedrange": True}
+            layout[f"yaxis{n}"] = {
+                **bare,
+                "domain": bands[r],
+                "autorange": "reversed",
+                "scaleanchor": f"x{n}",
+                "fixedrange": True,
+                "title": {"text": f"step {step}" if f == 0 else ""},
+            }
+    layout.update(
+        title={"text": f"Block 1's kernels over training (±{peak:.3g})", "font": {"size": 14}},
+        height=60 + 60 * max(len(steps), 1),
+        margin={"l": 70, "r": 10, "t": 40, "b": 10},
+    )
+    return go.Figure(data=traces, layout=layout)

@@ -40,6 +40,7 @@ from explorer.ui.conv_session import (
     conv_status,
     image_datasets,
 )
+from explorer.ui.conv_training import training_views
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.graph_view import kept_chart
 from explorer.ui.guard import Commit, guard, plain, show_refusal
@@ -432,7 +433,11 @@ def convolution_page() -> None:
             st.rerun(scope="app")
         if not run.playing:
             st.session_state.cw_play = False
-        step_view(run)
+        stepping, training = st.tabs(["Step through", "Training views"])
+        with stepping:
+            step_view(run)
+        with training:
+            training_views(run)
         write_conv_link(run)
 
     live()
