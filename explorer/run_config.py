@@ -200,8 +200,10 @@ def save_params(file: str | Path | IO[bytes], params: Params, config: RunConfig)
 
 
 def load_params(source: bytes | str | Path, *, max_bytes: int = MAX_BYTES) -> Params:
-    """The parameters of a file ``save_params`` wrote, at most ``max_bytes`` decompressed;
-    raises DataError for anything else, for non-finite values among them too."""
+    """The parameters of a file ``save_params`` wrote (an MLP's matrices, or a CNN's kernels
+    (filters, in_channels, k, k) too), at most ``max_bytes`` decompressed; raises DataError
+    for anything else, for non-finite values among them too. The caller checks the shapes
+    against its network."""
     what = "The parameters file"
     arrays = read_npz(read_source(source, what), what, max_bytes=max_bytes)
     n = sum(1 for key in arrays if key.startswith("W"))
@@ -213,7 +215,7 @@ def load_params(source: bytes | str | Path, *, max_bytes: int = MAX_BYTES) -> Pa
     params = Params(weights, biases)
     if not n or any(a.dtype not in (np.float32, np.float64) for a in (*weights, *biases)):
         raise DataError(f"{what} holds no float32 or float64 weights and biases.")
-    if any(w.ndim != 2 for w in weights) or any(b.ndim != 1 for b in biases):
+    if any(w.ndim not in (2, 4) for w in weights) or any(b.ndim != 1 for b in biases):
         raise DataError(f"{what} holds weights or biases of the wrong shape.")
     if not params.is_finite():
         raise DataError(f"{what} holds NaN or infinite weights.")

@@ -1,6 +1,7 @@
-"""The Convolution page's session file: a saved CNN continues bit for bit (parameters, Adam's
+"""The Convolution page's files: a saved CNN session continues bit for bit (parameters, Adam's
 buffers, the half-done batch, metrics, kernel history), through the library and through the
-page's uploader; every hostile file is refused with one message and the screen unchanged."""
+page's uploader; every hostile file is refused with one message and the screen unchanged; a
+parameters file of the command line opens when it fits the builder's network."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.data import DataError, load_dataset
-from explorer.engine import SpecError, Stepper
+from explorer.engine import Loaded, Params, SpecError, Stepper
+from explorer.engine.conv import init_conv_params
+from explorer.run_config import RunConfig, save_params
 from explorer.session_file import SessionFileError, load_session, save_session
 from explorer.settings import Settings
 from explorer.ui.conv_files import FILE_NAME, conv_run_of, load_conv_session, save_conv_session
@@ -205,3 +208,31 @@ def test_mutated_files_are_read_or_refused_never_raising_otherwise() -> None:
             assert str(exc)
         else:
             assert run.stepper.state.params.is_finite()
+
+
+def test_a_command_line_parameters_file_opens_on_the_page() -> None:
+    at = page()
+    run: ConvRun = at.session_state[CONV_KEY]
+    trained_params = init_conv_params(run.spec, np.random.default_rng(7))
+    out = io.BytesIO()
+    save_params(out, trained_params, RunConfig(conv_blocks=run.spec.blocks))
+    box = next(u for u in at.file_uploader if u.key == "cw_params_file")
+    box.set_value(("params.npz", out.getvalue(), "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    s = at.session_state[CONV_KEY].stepper.state
+    assert s.trail == (Loaded(),) and not at.query_params  # no link can rebuild it
+    pairs = zip(s.params.weights, trained_params.weights, strict=True)
+    assert all(np.array_equal(a, b) for a, b in pairs)
+    at.button(key="cb_back").click().run()  # Back undoes it
+    assert at.session_state[CONV_KEY].stepper.state.trail == ()
+
+
+def test_a_parameters_file_of_another_network_is_refused() -> None:
+    at = page()
+    mlp = Params((np.zeros((784, 10)),), (np.zeros(10),))
+    out = io.BytesIO()
+    save_params(out, mlp, RunConfig())
+    box = next(u for u in at.file_uploader if u.key == "cw_params_file")
+    box.set_value(("params.npz", out.getvalue(), "application/octet-stream")).run()
+    assert len(at.error) == 1 and "The builder makes" in shown(at.error[0].value)
+    assert at.session_state[CONV_KEY].stepper.state.trail == ()

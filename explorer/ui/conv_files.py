@@ -9,6 +9,8 @@ the training views draw (``kernel_steps`` (n,) and ``kernel_maps`` (n, F, C, k, 
 the current batch and the metrics. Loading checks every part, builds the network off to the
 side, stands at the start of the batch and runs those phases again (``replay_conv``, within
 one step); only then does it replace the page's network, through ``explorer.ui.guard``.
+The panel also opens a ``params.npz`` that ``python -m explorer.train`` wrote for a CNN, in
+place of the page's parameters when it fits the builder's network.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from explorer.engine.conv.replay import replay_conv
 from explorer.engine.optim import fits
 from explorer.engine.trail import replayable
 from explorer.engine.types import Array
+from explorer.run_config import load_params
 from explorer.session_file import (
     CONV_FORMAT,
     MAX_METRICS,
@@ -47,6 +50,8 @@ from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.session import Metrics
 
 CONV_SESSION_FILE = "conv_session_file"  # the guard's place for a refused file
+CONV_PARAMS_FILE = "conv_params_file"  # and for a refused parameters file
+PARAMS_FILE_ROOM = 1024 * 1024  # in a parameters file, beyond its float64 weights
 FILE_NAME = "cnn-session.npz"
 _BUFFERS = ("velocity", "m", "v")
 _METRIC_FIELDS = {f.name for f in fields(Metrics)}
@@ -239,11 +244,36 @@ def _load() -> None:
     guard(CONV_SESSION_FILE, prepare)
 
 
+def _open_params() -> None:
+    """A ``params.npz`` of ``python -m explorer.train`` in place of the page's parameters
+    (the builder's network: the file must fit it); Back undoes it."""
+    upload = st.session_state.get("cw_params_file")
+    if upload is None:
+        return
+    run: ConvRun = st.session_state[CONV_KEY]
+
+    def prepare() -> Commit:
+        limit = 8 * run.spec.n_params + PARAMS_FILE_ROOM
+        params = load_params(upload.getvalue(), max_bytes=limit)
+        try:
+            run.spec.check_params(params)
+        except SpecError as exc:
+            raise SpecError(f"{exc} The builder makes {run.spec.describe()}.") from None
+
+        def commit() -> None:
+            run.stepper.set_params(params)
+            run.record()
+
+        return commit
+
+    guard(CONV_PARAMS_FILE, prepare)
+
+
 def forget_builder() -> None:
     """Drop the page's widget values, so that its builder is seeded again from the page's
-    network (call it after putting a new one in place; the uploader keeps its file)."""
+    network (call it after putting a new one in place)."""
     for key in [k for k in st.session_state if str(k).startswith("cw_")]:
-        if key != "cw_session_file":
+        if key not in ("cw_session_file", "cw_params_file"):  # the uploaders keep their files
             del st.session_state[key]
 
 
@@ -264,3 +294,10 @@ def conv_files_panel() -> None:
         "Continue a saved session", type=["npz"], key="cw_session_file", on_change=_load
     )
     show_refusal(CONV_SESSION_FILE)
+    st.file_uploader(
+        "Open a CNN trained on the command line (params.npz of python -m explorer.train)",
+        type=["npz"],
+        key="cw_params_file",
+        on_change=_open_params,
+    )
+    show_refusal(CONV_PARAMS_FILE)
