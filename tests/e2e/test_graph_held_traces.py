@@ -65,3 +65,31 @@ def test_the_graph_survives_a_page_switch_and_a_lost_cache(page: Any, app_url: s
     next_phase(page, "backward, layer 3")
     click_neuron(page, -1)
     expect(page.get_by_text("output (softmax), unit 9 (batch)")).to_be_visible()
+
+
+# Before a click: each trace's drawn x array, kept on the window; after it: how many traces kept
+# the very array plotly drew (so Plotly.react need not recalculate them), and whether every
+# trace the chart holds has its arrays decoded (not plotly's {dtype, bdata} specs).
+BEFORE = """() => {
+  const g = [...document.querySelectorAll('.js-plotly-plot')]
+      .find(g => g._fullData && g._fullData.some(d => d.name === 'neurons'));
+  window.__drawnX = g._fullData.map(d => d.x);
+}"""
+AFTER = """() => {
+  const g = [...document.querySelectorAll('.js-plotly-plot')]
+      .find(g => g._fullData && g._fullData.some(d => d.name === 'neurons'));
+  const kept = g._fullData.filter(d => d.x && window.__drawnX.includes(d.x)).length;
+  const decoded = g.data.every(t => t.x === undefined || ArrayBuffer.isView(t.x));
+  return {kept, decoded, traces: g.data.length};
+}"""
+
+
+def test_an_unchanged_trace_keeps_the_arrays_plotly_drew(page: Any, app_url: str) -> None:
+    page.goto(app_url + LESSON_LINK)
+    expect(page.get_by_text(STATUS)).to_contain_text("step 0")
+    next_phase(page, "forward, layer 1")
+    page.evaluate(BEFORE)
+    next_phase(page, "forward, layer 2")  # changes layer 2's edges and the neurons, not layer 1's
+    after = page.evaluate(AFTER)
+    assert after["decoded"], after
+    assert after["kept"] >= 3, after  # the input image, its edges, the untouched layers'

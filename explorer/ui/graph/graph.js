@@ -6,7 +6,10 @@
 // Only changed traces travel: data.ids[i] is the digest of trace i, and a trace the figure
 // before had is null in data.figure. It is taken from HELD, the last drawn figure's traces by
 // digest (kept on the window, so a page switch and back keeps them): the same object, which
-// Plotly.react sees unchanged. A digest not held (a message lost) sends the trigger "resync",
+// Plotly.react sees unchanged. A trace is held with its arrays decoded, once, from plotly's
+// typed-array specs ({dtype, bdata, shape}): Plotly.react compares arrays by identity, and a
+// spec it decodes itself is a new array on every call, so every react recalculated and redrew
+// every trace, even one with nothing changed (bench/RESULTS.md). A digest not held (a message lost) sends the trigger "resync",
 // and Python sends the whole figure on the next run.
 //
 // The same script draws other charts of the page that should not be re-plotted on every rerun
@@ -36,12 +39,37 @@ const HELP = [
 ];
 
 const HELD = (window.__explorerGraphTraces ??= new Map()); // chart key -> digest -> trace
+const TYPED = {
+  i1: Int8Array,
+  u1: Uint8Array,
+  i2: Int16Array,
+  u2: Uint16Array,
+  i4: Int32Array,
+  u4: Uint32Array,
+  f4: Float32Array,
+  f8: Float64Array,
+};
+
+// ``value`` with every typed-array spec in it as the typed array (a 2-D one as its rows).
+function decoded(value) {
+  if (Array.isArray(value)) return value.map(decoded);
+  if (value === null || typeof value !== "object") return value;
+  if (typeof value.bdata === "string" && value.dtype in TYPED) {
+    const bytes = Uint8Array.from(atob(value.bdata), (c) => c.charCodeAt(0));
+    const flat = new TYPED[value.dtype](bytes.buffer);
+    if (!value.shape) return flat;
+    const [rows, cols, more] = String(value.shape).split(",").map(Number);
+    if (more !== undefined) return value; // plotly's own decoding, for a shape not sent here
+    return Array.from({ length: rows }, (_, r) => flat.subarray(r * cols, (r + 1) * cols));
+  }
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, decoded(v)]));
+}
 
 // The figure's traces with the nulls filled in from what this chart drew last; null if one
 // is not held.
 function filledTraces(key, figure, ids) {
   const held = HELD.get(key) ?? new Map();
-  const traces = figure.data.map((trace, i) => trace ?? held.get(ids[i]));
+  const traces = figure.data.map((trace, i) => (trace === null ? held.get(ids[i]) : decoded(trace)));
   if (traces.some((trace) => trace === undefined)) return null;
   HELD.set(key, new Map(ids.map((id, i) => [id, traces[i]])));
   return traces;
