@@ -41,21 +41,28 @@ LESSON_LINK = "/?" + urllib.parse.urlencode(
     }
 )
 
-# Where plotly drew neuron k of the network graph (negative: from the end), in page pixels.
+# Where plotly drew neuron k of the network graph (negative: from the end), in page pixels, and
+# how many times the chart has been drawn (a click during a redraw can be lost).
 _NEURON_AT = """(k) => {
   const gd = document.querySelector('.js-plotly-plot');
+  if (!gd.__draws) {
+    gd.__draws = 1;
+    gd.on('plotly_afterplot', () => gd.__draws++);
+  }
   const t = gd._fullData.find(d => d.name === 'neurons');
   if (k < 0) k = t.x.length + k;
   const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
   const r = gd.getBoundingClientRect();
-  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k])};
+  const x = r.left + xa._offset + xa.l2p(t.x[k]), y = r.top + ya._offset + ya.l2p(t.y[k]);
+  return {x, y, draws: gd.__draws};
 }"""
 
 
 def click_neuron(page: Any, k: int = -1) -> None:
     """Click neuron ``k`` of the graph, counted over every layer from the first input (the
     default, -1, is the last output unit), where plotly drew it."""
-    # where it is once the chart holds still (a new inspector column re-lays the page out)
+    # where it is once the chart holds still: not moved (a new inspector column re-lays the
+    # page out) and not redrawn for 100 ms
     point = page.evaluate(_NEURON_AT, k)
     for _ in range(50):
         page.wait_for_timeout(100)
