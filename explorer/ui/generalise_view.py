@@ -46,14 +46,13 @@ from explorer.settings import Settings
 from explorer.ui.datasets import dataset_for
 from explorer.ui.draw_view import BRUSH_PX, CANVAS_PX, digit_converter, draw_canvas, preview
 from explorer.ui.guard import plain
+from explorer.ui.job_fragment import job_fragment
 from explorer.ui.session import Run
 
 JOB = "gen_job"
 CHECK = "gen_check"
 ERROR = "gen_error"
 CANVAS = "gen_canvas"
-TICK_SECONDS = 0.1  # between two chunks while training
-CHUNK_SECONDS = 0.4  # of training per chunk
 MAX_EPOCHS = 200
 CHART = {"displayModeBar": False}
 MISSING = {
@@ -162,30 +161,19 @@ def controls(settings: Settings, d: Dataset) -> None:
 
 def live() -> None:
     """Progress, numbers and the accuracy curves; reruns on a timer while the job trains."""
-    job: FullTraining | None = st.session_state.get(JOB)
+    job_fragment(JOB, _show, "Choose how many training digits, then press Train.")
 
-    @st.fragment(run_every=TICK_SECONDS if job is not None and job.running else None)
-    def body() -> None:
-        job: FullTraining | None = st.session_state.get(JOB)
-        if job is None:
-            st.info("Choose how many training digits, then press Train.")
-            return
-        was_running = job.running
-        if was_running:
-            job.advance(CHUNK_SECONDS)
-        if was_running and not job.running:
-            st.rerun(scope="app")  # done or stopped: the buttons, the gallery, no timer
-        progress(job)
-        c = curves(job)
-        cols = st.columns(3)
-        cols[0].metric("Train accuracy", f"{c.train[-1]:.1%}")
-        cols[1].metric("Test accuracy", f"{c.test[-1]:.1%}")
-        cols[2].metric("Gap", f"{c.gap:+.1%}")
-        if len(c.epochs) > 1:
-            st.plotly_chart(accuracy_figure(c), key="gen_curves", config=CHART)
-        st.caption(_verdict(job, c.gap))
 
-    body()
+def _show(job: FullTraining) -> None:
+    progress(job)
+    c = curves(job)
+    cols = st.columns(3)
+    cols[0].metric("Train accuracy", f"{c.train[-1]:.1%}")
+    cols[1].metric("Test accuracy", f"{c.test[-1]:.1%}")
+    cols[2].metric("Gap", f"{c.gap:+.1%}")
+    if len(c.epochs) > 1:
+        st.plotly_chart(accuracy_figure(c), key="gen_curves", config=CHART)
+    st.caption(_verdict(job, c.gap))
 
 
 def progress(job: FullTraining) -> None:
@@ -297,21 +285,7 @@ def check_section() -> None:
 
 
 def check_live() -> None:
-    check: Check | None = st.session_state.get(CHECK)
-
-    @st.fragment(run_every=TICK_SECONDS if check is not None and check.running else None)
-    def body() -> None:
-        check: Check | None = st.session_state.get(CHECK)
-        if check is None:
-            return
-        was_running = check.running
-        if was_running:
-            check.advance(CHUNK_SECONDS)
-        if was_running and not check.running:
-            st.rerun(scope="app")
-        _check_progress(check)
-
-    body()
+    job_fragment(CHECK, _check_progress)
 
 
 def _check_progress(check: Check) -> None:

@@ -3,10 +3,11 @@ on the CPU and torch on CUDA where there is one, as the hidden width grows.
 
 The user picks the widths and the batch size; Race starts an ``explorer.race.Race`` kept in
 this session's state, on the MNIST sample. As on the Full training page, a fragment that reruns
-on a timer advances the race by about ``CHUNK_SECONDS`` a tick (a cell is never cut: a wide one
-on a CPU can take a few seconds) and redraws the progress bar, the figure, the table and the
-explanation, so Stop (a callback, run between two ticks) lands between two cells, keeping what
-was measured. Without a GPU the page says so and races the CPU contenders.
+on a timer (``explorer.ui.job_fragment``) advances the race by one chunk a tick (a cell is
+never cut: a wide one on a CPU can take a few seconds) and redraws the progress bar, the
+figure, the table and the explanation, so Stop (a callback, run between two ticks) lands
+between two cells, keeping what was measured. Without a GPU the page says so and races the
+CPU contenders.
 
 Nothing here touches the user's network. Left out: the timing and the sentences
 (``explorer.race``) and drawing (``explorer.figures.race``).
@@ -35,10 +36,9 @@ from explorer.race import (
 from explorer.settings import Settings
 from explorer.torch_backend import INSTALL_HINT, torch_available
 from explorer.ui.datasets import dataset_for
+from explorer.ui.job_fragment import job_fragment
 
 JOB = "gpu_race"
-TICK_SECONDS = 0.1  # between two chunks while racing
-CHUNK_SECONDS = 0.4  # of racing per chunk
 DATASET = "mnist-sample"
 CHART = {"displayModeBar": False}
 TITLES = {c.key: c.title for c in CONTENDERS}
@@ -175,25 +175,14 @@ def explanation(job: Race) -> None:
 
 def live() -> None:
     """Progress, chart, table and explanation; reruns on a timer while the race runs."""
-    job: Race | None = st.session_state.get(JOB)
+    job_fragment(JOB, _show, "Choose the widths and a batch size, then press Race.")
 
-    @st.fragment(run_every=TICK_SECONDS if job is not None and job.running else None)
-    def body() -> None:
-        job: Race | None = st.session_state.get(JOB)
-        if job is None:
-            st.info("Choose the widths and a batch size, then press Race.")
-            return
-        was_running = job.running
-        if was_running:
-            job.advance(CHUNK_SECONDS)
-        if was_running and not job.running:
-            st.rerun(scope="app")  # over: redraw the buttons, stop the timer
-        progress(job)
-        chart(job)
-        table(job)
-        explanation(job)
 
-    body()
+def _show(job: Race) -> None:
+    progress(job)
+    chart(job)
+    table(job)
+    explanation(job)
 
 
 def gpus_page() -> None:

@@ -1,8 +1,8 @@
 """The Train page's body: full training of the sidebar's network, on NumPy or PyTorch.
 
 The user picks a backend, a device, epochs and a batch size; Train starts a ``FullTraining`` kept
-in this session's state. A fragment that reruns on a timer advances the job by one chunk of
-about ``CHUNK_SECONDS`` per tick and redraws the progress bars and curves, so the page never
+in this session's state. A timed fragment (``explorer.ui.job_fragment``) advances the job by
+one chunk per tick and redraws the progress bars and curves, so the page never
 freezes and Stop (a callback, run between two ticks) lands at once, keeping what was trained.
 Each session trains in its own script thread, so other users are not held up; a job pauses
 while its page is not shown and carries on when the user comes back.
@@ -31,13 +31,12 @@ from explorer.run_config import RunConfig, load_params, to_json
 from explorer.settings import limits
 from explorer.ui.conv_train import conv_run_config, open_in_convolution, page_cnn, start_from
 from explorer.ui.guard import Commit, guard, show_refusal
+from explorer.ui.job_fragment import job_fragment
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Metrics, Run, epochs_text
 
 JOB = "ft_job"
 START_ERROR = "ft_start_error"
-TICK_SECONDS = 0.1  # between two chunks while training
-CHUNK_SECONDS = 0.4  # of training per chunk
 MAX_UI_EPOCHS = 1000
 MAX_CURVE_POINTS = 600
 BACKEND_TITLES = {"numpy": "NumPy", "torch": "PyTorch"}
@@ -349,24 +348,13 @@ def curves(job: FullTraining) -> None:
 
 def live() -> None:
     """Progress, numbers and curves; reruns on a timer while the job trains."""
-    job: FullTraining | None = st.session_state.get(JOB)
+    job_fragment(JOB, _show, "Choose a backend, epochs and a batch size, then press Train.")
 
-    @st.fragment(run_every=TICK_SECONDS if job is not None and job.running else None)
-    def body() -> None:
-        job: FullTraining | None = st.session_state.get(JOB)
-        if job is None:
-            st.info("Choose a backend, epochs and a batch size, then press Train.")
-            return
-        was_running = job.running
-        if was_running:
-            job.advance(CHUNK_SECONDS)
-        if was_running and not job.running:
-            st.rerun(scope="app")  # done, stopped or failed: redraw the buttons, stop the timer
-        progress(job)
-        numbers(job)
-        curves(job)
 
-    body()
+def _show(job: FullTraining) -> None:
+    progress(job)
+    numbers(job)
+    curves(job)
 
 
 def from_file(run: Run) -> None:
