@@ -311,3 +311,32 @@ def test_a_link_and_a_rebuild_carry_the_hidden_layers_and_the_optimizer() -> Non
     assert link.settings == settings and not link.warnings
     assert not settings.same_network(replace(settings, hidden=settings.hidden[:1]))
     assert settings.same_network(replace(settings, optimizer="adam", l2=0.0, learning_rate=1.0))
+
+
+def dense_chart(at: AppTest) -> dict[str, Any]:
+    """The dense part's graph as its kept chart sends it."""
+    (chart,) = [c for c in at.get("bidi_component") if c.proto.id.endswith("-conv_dense")]
+    figure: dict[str, Any] = json.loads(json.loads(chart.proto.json)["figure"])
+    return figure
+
+
+def test_the_dense_part_is_drawn_as_the_explorers_graph() -> None:
+    at = page()
+    assert [m.value for m in at.markdown if m.value.startswith("**Dense part**")] == [
+        "**Dense part**"
+    ]
+    for _ in range(2):  # conv block 1, then the output layer
+        at.button(key="cb_phase").click().run()
+    assert not at.exception
+    heads = [m.value for m in at.markdown if m.value.startswith("**Dense part**")]
+    assert heads == ["**Dense part** · just computed: forward, output layer"]
+    fig = dense_chart(at)
+    s = run_of(at).stepper.state
+    # traces the browser holds already come as null; the neurons changed with the phase
+    (nodes,) = [t for t in fig["data"] if t is not None and t["name"] == "neurons"]
+    assert nodes["marker"]["color"] == [float(f"{v:.4g}") for v in s.a[-1][0]]
+    notes = " ".join(n["text"] for n in fig["layout"]["annotations"])
+    assert f"<b>{int(np.argmax(s.a[-1][0]))}</b> ◂ predicted" in notes
+    assert "input<br>676 (26×26)" in notes  # the 4 pooled 13x13 maps in a 2x2 grid
+    assert any(sh.get("name") == "phase" for sh in fig["layout"]["shapes"])
+    assert any("2×2 grid, filter 1 top left" in c.value for c in at.caption)

@@ -6,7 +6,7 @@ One colour scale per quantity (a row): symmetric about 0, as wide as the largest
 among the block's filters, written in the row's label. Every map pixel is also a point of an
 invisible marker trace named ``PIXELS``, whose ``customdata`` is (row, filter, y, x), so a
 click on it can be selected (``st.plotly_chart(on_select=...)`` selects points, not heatmap
-cells). Pure functions of engine state; left out: the dense part's graph.
+cells). Pure functions of engine state; the dense part's graph is ``conv_dense``'s.
 """
 
 from __future__ import annotations

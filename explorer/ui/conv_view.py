@@ -11,7 +11,9 @@ timer, each step its own entry in the step-back history) and presenter layout th
 follows, with its keys (bound by the image's kept chart, see ``explorer.ui.graph_view``):
 in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
 expander and the maps and the image sized for a 1280x720 projector.
-Left out for now: the dense part's graph.
+Under the blocks' charts the dense part is the Explorer's graph
+(``explorer.figures.conv_dense``), its input the last block's maps; its neurons are not
+clickable here (no inspector for them on this page).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from explorer.engine.conv import BlockGradients, ConvBlockSpec
 from explorer.engine.conv.pixel import receptive_field
 from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_DENSE, MAX_FILTERS, PADDINGS
 from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
+from explorer.figures.conv_dense import dense_figure, dense_phase, feature_grid
+from explorer.figures.network import IMAGE_INPUT_OVER
 from explorer.settings import MAX_UNITS, Settings
 from explorer.ui.conv_files import conv_files_panel
 from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
@@ -39,6 +43,7 @@ from explorer.ui.conv_session import (
     build_conv,
     conv_status,
     image_datasets,
+    phase_name,
 )
 from explorer.ui.conv_training import training_views
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
@@ -342,6 +347,40 @@ def block_chart(run: ConvRun, block: int, sample: int, show: str) -> None:
     )
 
 
+def dense_chart(run: ConvRun, sample: int, show: str) -> None:
+    """The dense part as the Explorer's graph, its layer highlighted when it ran last."""
+    s, spec = run.stepper.state, run.spec
+    last = run.stepper.last_phase
+    target = int(run.dataset.y_train[s.batch_index[sample]])
+    head = dense_phase(spec, last)
+    title = "**Dense part**"
+    if last is not None and head is not None:
+        title += f" · just computed: {phase_name(spec, last)}"
+    st.markdown(title)
+    fig = dense_figure(
+        spec,
+        s,
+        phase=last,
+        sample=sample,
+        class_names=run.dataset.class_names,
+        target=target,
+        show=show,
+    )
+    kept_chart(fig, key="conv_dense")
+    f, h, w = spec.block_shapes[-1].output
+    maps = f"the last block's {f} {h}×{w} map{'s' if f > 1 else ''}"
+    if spec.flat_size <= IMAGE_INPUT_OVER:
+        drawn = f"one neuron each, top to bottom in torch's flatten order: {maps}, one by one"
+    else:
+        rows, cols = feature_grid(spec)
+        grid = "" if f == 1 else f" in a {rows}×{cols} grid, filter 1 top left, in reading order"
+        drawn = f"{maps}{grid}, with the 200 strongest edges into the first dense layer"
+    st.caption(
+        f"Its input: the {spec.flat_size:,} flattened features, {drawn}. Output units carry "
+        "the class names, the target ringed."
+    )
+
+
 def _sample(run: ConvRun) -> int:
     s = run.stepper.state
     n = len(s.batch_index)
@@ -390,6 +429,7 @@ def step_view(run: ConvRun) -> None:
             "scale per row, symmetric about 0 (its range beside the row); the outlined block "
             "ran last. " + KEYS_HELP
         )
+        dense_chart(run, sample, show)
     with side:
         sel = run.selected
         field = None if sel is None else receptive_field(run.spec, sel.block, sel.y, sel.x)

@@ -1,5 +1,6 @@
 """The Convolution page in a real browser: step one mini-batch phase by phase, click a
-feature-map pixel and read its sum, step back; leaves a screenshot for a person to look at."""
+feature-map pixel and read its sum, see the dense part's graph, step back; leaves a
+screenshot for a person to look at."""
 
 from __future__ import annotations
 
@@ -26,6 +27,14 @@ _STRONGEST_PIXEL = """() => {
   const r = gd.getBoundingClientRect();
   return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k]),
           row: t.customdata[k][2], col: t.customdata[k][3], value: t.customdata[k][4]};
+}"""
+
+# The (rows, columns) of the dense graph's input image (the flattened features).
+_DENSE_IMAGE = """() => {
+  const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
+    .find(g => g._fullData.some(d => d.name === 'neurons'));
+  const t = gd._fullData.find(d => d.name === 'input image');
+  return [t.z.length, t.z[0].length];
 }"""
 
 
@@ -61,8 +70,15 @@ def test_step_a_mini_batch_click_a_pixel_and_step_back(page: Any) -> None:
     assert source.count("\\cdot") == 9  # the 3x3 kernel's nine products
     expect(page.get_by_text(re.compile(r"^Receptive field: rows"))).to_be_visible()
 
+    next_phase.click()
+    expect(status(page)).to_contain_text("done: forward, output layer")
+    # the dense part as the Explorer's graph: the output layer's band, the prediction named
+    dense = charts.filter(has_text="forward, layer 1 →").filter(has_text="◂ predicted")
+    expect(dense).to_have_count(1)
+    expect(dense).to_be_visible()
+    assert page.evaluate(_DENSE_IMAGE) == [26, 26]  # the 4 pooled 13x13 maps in a 2x2 grid
+
     for phase in [
-        "forward, output layer",
         "error",
         "backward, output layer",
         "backward, conv block 1",
