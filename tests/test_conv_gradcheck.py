@@ -80,3 +80,51 @@ def test_sampling_checks_at_most_the_number_asked() -> None:
 
     assert all(len(c.index) <= 5 for c in check.checks)
     assert check.max_rel_error < 1e-6
+
+
+def _fresh_default() -> tuple[ConvNetSpec, Params, np.ndarray, np.ndarray]:
+    """The Convolution page's default CNN at init (zero biases) on its first mini-batch of the
+    MNIST sample, whose blank patches put most ReLUs exactly at their kink z = 0."""
+    from explorer.ui.conv_session import ConvSettings, build_conv
+
+    run = build_conv(ConvSettings())
+    s = run.stepper.state
+    return run.spec, s.params, s.x, s.target
+
+
+def test_a_fresh_default_cnn_passes_with_its_kinks_flagged_not_compared() -> None:
+    spec, params, x, y = _fresh_default()
+    assert not params.biases[0].any()
+
+    check = conv_gradient_check(spec, params, x, y, max_per_layer=40, rng=np.random.default_rng(0))
+
+    assert check.max_rel_error < 1e-6, check.max_rel_error_per_layer()
+    by = {(c.layer, c.kind): c for c in check.checks}
+    # a kernel weight meets 0 in a blank patch, so it moves no z sitting at 0; a bias moves
+    # them all across the kink, where (L(b + h) - L(b - h)) / 2h measures no derivative
+    assert not by[0, "weight"].at_kink.any()
+    assert by[0, "bias"].at_kink.all() and by[0, "bias"].rel_error.max() > 0.1
+    assert not by[1, "weight"].at_kink.any() and not by[1, "bias"].at_kink.any()
+
+
+def test_a_wrong_kernel_gradient_of_the_fresh_default_cnn_is_still_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import explorer.engine.conv.phases as phases
+
+    real = phases.conv2d_kernel_der
+
+    def one_off(*args: np.ndarray) -> np.ndarray:
+        out = real(*args).copy()
+        out[0, 0, 1, 1] *= 1.01  # one kernel entry's gradient 1 % off
+        return out
+
+    monkeypatch.setattr(phases, "conv2d_kernel_der", one_off)
+    spec, params, x, y = _fresh_default()
+
+    check = conv_gradient_check(spec, params, x, y)
+
+    kernel = next(c for c in check.checks if c.layer == 0 and c.kind == "weight")
+    flat = np.ravel_multi_index(kernel.index.T, (4, 1, 3, 3))
+    assert kernel.rel_error[flat == 4].item() > 1e-3 and not kernel.at_kink[flat == 4].item()
+    assert check.max_rel_error_per_layer()[0] > 1e-3

@@ -7,7 +7,13 @@ engine's own float64 ``backward``. Relative error: |analytic - numeric| / max(|a
 |numeric|, 1e-6): gradients smaller than 1e-6 are compared on that absolute scale, since the
 difference quotient itself carries an error of about 1e-13 (an error of 1e-12 then reads 1e-6).
 Big layers can be sampled (``max_per_layer``) with an explicit Generator.
-Left out: second derivatives; points exactly at a ReLU kink are not avoided, by design.
+
+A kink (a ReLU's or leaky ReLU's z = 0, a max-pool's tie) between p - h and p + h makes the
+difference quotient a mix of two slopes, no derivative at all: each loss evaluation also
+returns the network's switches there (which of those units are on, which place each pool
+took), and an entry whose switches differ between p - h and p + h is flagged ``at_kink`` and
+left out of the largest error, not compared. A ReLU with z exactly 0 at p is such a kink once
+p moves its z. Left out: second derivatives.
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ from explorer.engine.traces import Gradients
 from explorer.engine.types import Array
 
 REL_ERROR_FLOOR = 1e-6
+KINKED = frozenset({"relu", "leaky_relu"})  # activations whose slope jumps at z = 0
+NO_SWITCHES = np.zeros(0, dtype=bool)
 
 
 @dataclass(frozen=True, eq=False)
 class ParamCheck:
     """One parameter array's check: ``kind`` "weight" or "bias" of ``layer`` (0-based);
-    ``index`` (k, ndim) the entries checked; ``analytic``, ``numeric``, ``rel_error`` (k,)."""
+    ``index`` (k, ndim) the entries checked; ``analytic``, ``numeric``, ``rel_error`` (k,);
+    ``at_kink`` (k,) bool: entries whose p - h and p + h lie across a kink, not compared."""
 
     layer: int
     kind: str
@@ -38,10 +47,13 @@ class ParamCheck:
     analytic: Array
     numeric: Array
     rel_error: Array
+    at_kink: Array
 
     @property
     def max_rel_error(self) -> float:
-        return float(self.rel_error.max()) if self.rel_error.size else 0.0
+        """The largest relative error of the entries compared (those not at a kink)."""
+        compared = self.rel_error[~self.at_kink]
+        return float(compared.max()) if compared.size else 0.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,12 +80,21 @@ def _loss_from(
     start: int,
     a_prev: Array,
     t: Array,
-) -> np.longdouble:
+) -> tuple[np.longdouble, Array]:
+    """The loss from layer ``start`` on, given its input ``a_prev``, and the switches."""
     a = a_prev
+    on = [NO_SWITCHES]
     for layer in range(start, len(spec.layers)):
         z = a @ weights[layer] + biases[layer]
-        a = ACTIVATIONS[spec.layers[layer].activation].output(z)
-    return np.longdouble(LOSS_FUNCTIONS[spec.loss].value(z, a, t))
+        activation = spec.layers[layer].activation
+        a = ACTIVATIONS[activation].output(z)
+        on.append(switches(activation, z))
+    return np.longdouble(LOSS_FUNCTIONS[spec.loss].value(z, a, t)), np.concatenate(on)
+
+
+def switches(activation: str, z: Array) -> Array:
+    """Which units of ``z`` are past the kink of ``activation``, flat (none if it has none)."""
+    return (z > 0).ravel() if activation in KINKED else NO_SWITCHES
 
 
 def gradient_check(
@@ -101,7 +122,7 @@ def gradient_check(
         z = a_in[-1] @ weights[layer] + biases[layer]
         a_in.append(ACTIVATIONS[spec.layers[layer].activation].output(z))
 
-    def loss_from(layer: int) -> np.longdouble:
+    def loss_from(layer: int) -> tuple[np.longdouble, Array]:
         return _loss_from(spec, weights, biases, layer, a_in[layer], t_ld)
 
     return check_params(weights, biases, grads, loss_from, h, max_per_layer, rng)
@@ -117,14 +138,15 @@ def check_params(
     weights: list[Array],
     biases: list[Array],
     grads: Gradients,
-    loss_from: Callable[[int], np.longdouble],
+    loss_from: Callable[[int], tuple[np.longdouble, Array]],
     h: float,
     max_per_layer: int | None,
     rng: np.random.Generator | None,
 ) -> GradientCheck:
     """Central differences against ``grads`` for every parameter array, weights then bias per
     layer: ``loss_from(layer)`` is the loss at the current ``weights`` and ``biases`` (extended
-    precision), which this perturbs in place one entry at a time and restores."""
+    precision), which this perturbs in place one entry at a time and restores, with the
+    network's switches there (an entry whose switches differ at p - h and p + h is at a kink)."""
     rng = rng or np.random.default_rng(0)
     checks = []
     for layer in range(len(weights)):
@@ -137,18 +159,20 @@ def check_params(
             if max_per_layer is not None and arr.size > max_per_layer:
                 flat = np.sort(rng.choice(arr.size, max_per_layer, replace=False))
             numeric = np.empty(len(flat))
+            at_kink = np.zeros(len(flat), dtype=bool)
             for k, i in enumerate(flat):
                 pos = np.unravel_index(i, arr.shape)
                 orig = arr[pos]
                 arr[pos] = orig + h
-                up = loss_from(layer)
+                up, on_up = loss_from(layer)
                 arr[pos] = orig - h
-                down = loss_from(layer)
+                down, on_down = loss_from(layer)
                 arr[pos] = orig
                 numeric[k] = float((up - down) / np.longdouble(2 * h))
+                at_kink[k] = not np.array_equal(on_up, on_down)
             analytic = analytic_all.reshape(-1)[flat]
             scale = np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), REL_ERROR_FLOOR)
             rel = np.abs(analytic - numeric) / scale
             index = np.stack(np.unravel_index(flat, arr.shape), axis=1)
-            checks.append(ParamCheck(layer, kind, index, analytic, numeric, rel))
+            checks.append(ParamCheck(layer, kind, index, analytic, numeric, rel, at_kink))
     return GradientCheck(tuple(checks))

@@ -16,7 +16,7 @@ from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.conv import BlockGradients, BlockTrace, ConvNetSpec, conv_gradient_check
 from explorer.engine.conv.pixel import input_window, kernel_der_terms, receptive_field
 from explorer.engine.gradcheck import GradientCheck
-from explorer.gradient_verdict import TOLERANCE, GradientVerdict, LayerVerdict
+from explorer.gradient_verdict import TOLERANCE, GradientVerdict, layer_verdict
 from explorer.ui.conv_session import ConvRun, Pixel, phase_name
 from explorer.ui.inspector_view import Checked, show_check
 
@@ -163,27 +163,20 @@ def _backward(
 
 
 def conv_verdict(spec: ConvNetSpec, check: GradientCheck) -> GradientVerdict:
-    """The check per layer (blocks, then dense layers), weights and bias together."""
+    """The check per layer (blocks, then dense layers), weights and bias together, as the
+    Explorer's ``gradient_verdict``: kinks counted, not compared."""
     weights, biases = spec.param_shapes
     layers = []
     for layer in range(spec.n_layers):
         parts = [c for c in check.checks if c.layer == layer]
-        worst = max((c.max_rel_error for c in parts), default=0.0)
         activation = (
             spec.blocks[layer].activation
             if layer < spec.n_blocks
             else spec.dense[layer - spec.n_blocks].activation
         )
         total = int(np.prod(weights[layer])) + int(np.prod(biases[layer]))
-        layers.append(
-            LayerVerdict(
-                f"{spec.layer_name(layer)} ({activation})",
-                sum(len(c.rel_error) for c in parts),
-                total,
-                worst,
-                worst <= TOLERANCE,
-            )
-        )
+        name = f"{spec.layer_name(layer)} ({activation})"
+        layers.append(layer_verdict(name, parts, total, TOLERANCE))
     return GradientVerdict(tuple(layers), TOLERANCE)
 
 
