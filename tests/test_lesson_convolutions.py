@@ -1,6 +1,7 @@
 """Lesson 9, "Why convolutions": every step happens on the Convolution page, which the Lessons
-page opens, and the numbers its text quotes are the engine's own (parameter counts, the
-receptive field, the matched MLP) and its accuracy claim the comparison's."""
+page opens with the step's CNN, and the numbers its text quotes are the engine's own
+(parameter counts, the receptive field of the step's two blocks, the matched MLP) and its
+accuracy claim the comparison's."""
 
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def test_the_parameter_counts_in_the_text_are_the_networks() -> None:
 def test_the_receptive_fields_in_the_text_are_the_engines() -> None:
     one = receptive_field(CNN, 0, 5, 5)
     assert one.bottom - one.top + 1 == 3 and "the 3×3 patch" in TEXT
-    two = ConvNetSpec(blocks=(ConvBlockSpec(), SECOND_BLOCK))
+    step = LESSON.steps[1].conv
+    assert step is not None and step.blocks == (ConvBlockSpec(), SECOND_BLOCK)
+    two = build_conv(step).spec
     field = receptive_field(two, 1, 5, 5)
     side = field.bottom - field.top + 1
     assert f"cover an {side}×{side} patch of the image" in TEXT
@@ -73,3 +76,4 @@ def test_the_lessons_page_opens_the_convolution_page() -> None:
     at.button(key="b_lesson_page").click().run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Convolution explorer"
+    assert at.session_state["conv_run"].settings == LESSON.steps[0].conv == ConvSettings()

@@ -6,7 +6,9 @@ it, and every page uses it from then on. Beside the text are the Explorer's own 
 view options, status, graph, inspector and tiles (imported from ``explorer_view`` and
 ``inspector_view``), so the student does what the step says right here. A network the user built
 or trained elsewhere is never replaced unasked: the page offers to load the step instead.
-"Open in Explorer" goes on with the same network on the Explorer page.
+"Open in Explorer" goes on with the same network on the Explorer page. A step on another page
+has a button that opens it; on the Convolution page with the step's own CNN, by the same rule
+(``explorer.ui.lesson_conv``).
 
 The chosen lesson is kept under its own key: Streamlit drops a widget's value once a page
 without the widget has run, which reset the selector to lesson 1 on every return.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.lessons import Lesson, load_lessons
+from explorer.lessons import CONV_PAGE_TITLE, Lesson, load_lessons
 from explorer.ui.datasets import dataset_for
 from explorer.ui.explorer_view import (
     PLAY_INTERVAL,
@@ -30,6 +32,7 @@ from explorer.ui.explorer_view import (
 )
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.inspector_view import inspector
+from explorer.ui.lesson_conv import conv_page_button
 from explorer.ui.page import (
     EXPLORER_PAGE,
     commit_run,
@@ -220,7 +223,9 @@ def _step_text(lesson: Lesson, index: int, run: Run | None) -> None:
     st.markdown(step.text)
     if step.do:
         st.info(step.do, icon=":material/touch_app:")
-    if step.page is not None:
+    if step.page == CONV_PAGE_TITLE:
+        conv_page_button(lesson, index, next(p for p in PAGES if p.title == step.page))
+    elif step.page is not None:
         page = next(p for p in PAGES if p.title == step.page)
         if st.button(f"Open the {page.title} page", key="b_lesson_page", icon=page.icon):
             st.switch_page(page.path)  # with the session's network: this step's, once loaded
