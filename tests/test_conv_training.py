@@ -52,6 +52,7 @@ def test_the_kernel_strip_spreads_its_rows_over_the_recorded_steps() -> None:
 def test_the_training_tab_draws_curves_kernels_and_the_side_by_side() -> None:
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.switch_page("app_pages/convolution.py").run()
+    at.session_state["cw_tab"] = "Training views"  # drawn only while its tab is open
     at.selectbox(key="cw_dataset").set_value("digits-8x8").run()
     assert any(i.value.startswith("Train a few steps") for i in at.info)
     at.number_input(key="cw_run_n").set_value(5).run()

@@ -340,3 +340,32 @@ def test_the_dense_part_is_drawn_as_the_explorers_graph() -> None:
     assert "input<br>676 (26×26)" in notes  # the 4 pooled 13x13 maps in a 2x2 grid
     assert any(sh.get("name") == "phase" for sh in fig["layout"]["shapes"])
     assert any("2×2 grid, filter 1 top left" in c.value for c in at.caption)
+
+
+def training_tab(at: AppTest) -> tuple[set[str], list[str]]:
+    """The Training views tab's buttons on screen, and its kernel strip's row titles."""
+    buttons = {str(b.key) for b in at.button} & {"cb_compare"}
+    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
+    strips = [x for x in layouts if x.get("title", {}).get("text", "").startswith("Block 1's")]
+    titles = (v.get("title", {}).get("text") for s in strips for k, v in s.items() if "yaxis" in k)
+    rows = [str(t) for t in titles if t]
+    return buttons, rows
+
+
+def test_a_play_tick_draws_only_the_step_through_tab() -> None:
+    at = page()
+    at.toggle(key="cw_play").set_value(True).run()
+    run = run_of(at)
+    for _ in range(2):  # two ticks, each with steps due
+        run.play = PlayClock(PLAY_RATE, started=time.monotonic() - 1)
+        at.run()
+    assert not at.exception and run.stepper.state.step >= 2
+    assert training_tab(at) == (set(), [])  # not drawn while the Step-through tab is open
+    at.session_state["cw_tab"] = "Training views"
+    at.toggle(key="cw_play").set_value(False).run()
+    step = run.stepper.state.step
+    buttons, rows = training_tab(at)
+    assert buttons == {"cb_compare"} and rows[0] == "step 0" and rows[-1] == f"step {step}"
+    at.button(key="cb_step").click().run()  # the open tab follows a step
+    assert training_tab(at)[1][-1] == f"step {step + 1}"
+    assert at.number_input(key="cw_compare_epochs").value == 3

@@ -3,8 +3,9 @@ block's kernels at recorded steps, and the CNN beside an MLP of about as many pa
 (``explorer.conv_compare``), trained on a button, since it takes seconds.
 
 The curves and the kernel strip read what ``ConvRun.record`` kept after each step (Play
-records once a tick, Run N and Epoch once at their end). Left out: per-neuron views of the
-dense part, which the Explorer's Training views page has for an MLP.
+records once a tick, Run N and Epoch once at their end); they are drawn only while their tab
+is open, so Play on the Step-through tab does not redraw them every tick. Left out: per-neuron
+views of the dense part, which the Explorer's Training views page has for an MLP.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from explorer.ui.conv_session import CONV_KEY, EVAL_ROWS, ConvRun
 from explorer.ui.guard import plain
 
 COMPARED = "conv_compared"  # session state: the last Comparison
+EPOCHS = "cw_compare_epochs"  # the side-by-side's epochs
+DEFAULT_EPOCHS = 3
 
 
 def _compare() -> None:
     run = st.session_state[CONV_KEY]
     assert isinstance(run, ConvRun)
-    epochs = int(st.session_state.cw_compare_epochs)
+    epochs = int(st.session_state[EPOCHS])
     try:
         st.session_state[COMPARED] = compare(
             run.spec, run.settings.config(), run.dataset, seed=run.settings.seed, epochs=epochs
@@ -74,6 +77,14 @@ def comparison(result: Comparison) -> None:
     )
 
 
+def training_tab(run: ConvRun, *, shown: bool) -> None:
+    """The tab's views when ``shown`` (the tab is open); its choice of epochs is kept while it
+    is hidden (Streamlit drops the value of a widget a run does not draw)."""
+    st.session_state[EPOCHS] = st.session_state.get(EPOCHS, DEFAULT_EPOCHS)
+    if shown:
+        training_views(run)
+
+
 def training_views(run: ConvRun) -> None:
     curves(run)
     if run.kernels:
@@ -84,7 +95,7 @@ def training_views(run: ConvRun) -> None:
         )
     st.subheader("Against an MLP of about as many parameters")
     left, right = st.columns([1, 2], vertical_alignment="bottom")
-    left.number_input("Epochs", 1, MAX_EPOCHS, value=3, key="cw_compare_epochs")
+    left.number_input("Epochs", 1, MAX_EPOCHS, key=EPOCHS)
     right.button("Train both", key="cb_compare", on_click=_compare, icon=":material/compare:")
     result = st.session_state.get(COMPARED)
     if isinstance(result, str):

@@ -6,7 +6,8 @@ The builder's widgets are seeded from the page's network (``ConvRun.settings``) 
 Streamlit has dropped them (it does on a page switch), so coming back never rebuilds it.
 A network that cannot be built (a kernel larger than its input after pooling) is refused
 through ``explorer.ui.guard``: one message, and the network on screen stays.
-Steps run in one fragment, as on the Explorer, whose Play (PLAY_RATE steps a second on a
+Steps run in one fragment, as on the Explorer (the Training views tab drawn only while it is
+open, see ``convolution_page``), whose Play (PLAY_RATE steps a second on a
 timer, each step its own entry in the step-back history) and presenter layout this page
 follows, with its keys (bound by the image's kept chart, see ``explorer.ui.graph_view``):
 in presenter mode no title, no Run N, Epoch or gradient check, the view options in an
@@ -45,7 +46,7 @@ from explorer.ui.conv_session import (
     image_datasets,
     phase_name,
 )
-from explorer.ui.conv_training import training_views
+from explorer.ui.conv_training import training_tab
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.graph_view import kept_chart
 from explorer.ui.guard import Commit, guard, plain, show_refusal
@@ -57,6 +58,8 @@ BUILD = "conv_build"  # the guard's place for a network that cannot be built
 SECOND_BLOCK = ConvBlockSpec(8, 3, "valid", "relu", False)  # offered when a second is added
 HIDDEN_LAYER = LayerSpec(32, "relu")  # offered when a hidden dense layer is added
 MAX_HIDDEN = MAX_DENSE - 1  # hidden dense layers, then the output layer
+TABS = ("Step through", "Training views")
+TAB_KEY = "cw_tab"  # session state: the open tab's label
 SHOW = {"phase": "follow the phase", "values": "forward values", "gradients": "gradients"}
 # presenter mode, a 1280x720 projector: the first block's rows and the image fit under the
 # controls beside the inspector
@@ -382,19 +385,15 @@ def dense_chart(run: ConvRun, sample: int, show: str) -> None:
 
 
 def _sample(run: ConvRun) -> int:
-    s = run.stepper.state
-    n = len(s.batch_index)
-    labels = run.dataset.y_train[s.batch_index]
-    names = run.dataset.class_names
-    if st.session_state.get("cw_sample", 0) >= n:
+    """The shown sample's row of the batch. Its option text does not name the label: the
+    browser hands a choice back as that text, which a new batch's labels would not match
+    (the value then came back as a string); the image's title names it."""
+    n = len(run.stepper.state.batch_index)
+    chosen = st.session_state.get("cw_sample", 0)
+    if not isinstance(chosen, int) or not 0 <= chosen < n:
         st.session_state.cw_sample = 0
     return int(
-        st.selectbox(
-            "Shown sample",
-            range(n),
-            key="cw_sample",
-            format_func=lambda i: f"Sample {i} (label {names[int(labels[i])]})",
-        )
+        st.selectbox("Shown sample", range(n), key="cw_sample", format_func=lambda i: f"Sample {i}")
     )
 
 
@@ -473,11 +472,13 @@ def convolution_page() -> None:
             st.rerun(scope="app")
         if not run.playing:
             st.session_state.cw_play = False
-        stepping, training = st.tabs(["Step through", "Training views"])
+        # lazy tabs: a hidden Training views tab is not drawn, so a Play tick on the Step
+        # through tab costs its redraw only; a switch of tab reruns this fragment
+        stepping, training = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
         with stepping:
             step_view(run)
         with training:
-            training_views(run)
+            training_tab(run, shown=bool(training.open))
         write_conv_link(run)
 
     live()
