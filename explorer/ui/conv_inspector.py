@@ -5,6 +5,12 @@ filled-in sum z = sum(w * x) + b and a = f(z) with the real numbers, which input
 window the max-pool took, and once backward has reached its block the chain rule for its
 delta and for one kernel weight's dL/dw = sum over positions of delta * x. The numbers come
 from the engine (``explorer.engine.conv.pixel``); nothing is recomputed here but the display.
+
+The gradient check (``explorer.engine.conv.conv_gradient_check``, up to 40 entries of each
+parameter array) is reported per block and dense layer as the Explorer reports its own
+(``explorer.gradient_verdict``): entries whose p ± h straddle a ReLU's kink or a max-pool's
+switch are counted as not compared, so a fresh CNN, whose zero biases put the ReLUs of every
+blank patch at z = 0, passes on its weights and says how many biases it could not check.
 """
 
 from __future__ import annotations

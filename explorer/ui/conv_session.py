@@ -1,11 +1,15 @@
 """The Convolution page's per-user state: its builder's choices (``ConvSettings``) and its own
-network (``ConvRun``, a ConvStepper), under a session key of its own, apart from the
-Explorer's ``Run`` (``explorer.ui.session``), which this page never touches.
+network (``ConvRun``, a ConvStepper), under a session key of its own (``CONV_KEY``), apart
+from the Explorer's ``Run`` (``explorer.ui.session``), which this page never touches.
 
-A change of the data, the blocks or the seed builds a new network; a new learning rate or
-batch size retunes the one on screen, which carries on training. After each whole step the
-page records the network's loss and accuracy (on EVAL_ROWS images of each set) and its first
-block's kernels, for the training views' curves and kernel strip.
+A change of the data, the blocks, the dense layers or the seed builds a new network; a new
+optimizer, momentum, learning rate, batch size or L2 retunes the one on screen, which carries
+on training. Besides the page's builder, a network arrives here from a CNN link
+(``conv_link``), a session file or a ``params.npz`` (``conv_files``), Full training's "Open in
+Convolution" (``conv_train``) and a lesson step's CNN (``lesson_conv``), each through the
+guard. After each whole step the page records the network's loss and accuracy (on EVAL_ROWS
+images of each set) and its first block's kernels, for the Training views tab's curves and
+kernel strip (``conv_training``).
 """
 
 from __future__ import annotations
