@@ -16,11 +16,11 @@ GRAPH = """() => {
   const g = [...document.querySelectorAll('.js-plotly-plot')]
       .find(g => g._fullData && g._fullData.some(d => d.name === 'neurons'));
   if (!g) return null;
-  const nodes = g._fullData.find(d => d.name === 'neurons');
+  const bar = document.querySelector('.explorer-colorbar .cb-title');
   const phase = [...g.querySelectorAll('.annotation-text')].map(e => e.textContent);
   const image = g.querySelector('.hm image, .heatmaplayer image');
   const box = image ? image.getBoundingClientRect() : null;
-  return {title: nodes.marker.colorbar.title.text, notes: phase,
+  return {title: bar && [...bar.children].map(e => e.textContent).join('<br>'), notes: phase,
           image: box && {w: box.width, h: box.height}};
 }"""
 # (phase done, what the colour bar's title starts with, what it says of the edges)
@@ -66,7 +66,7 @@ def test_colours_follow_each_phase_and_the_image_is_square(page: Any, app_url: s
         assert edges in graph["title"] and "sample 0" in graph["title"]
         box = graph["image"]
         assert box and box["w"] > 100 and abs(box["w"] - box["h"]) <= 2, box
-        page.locator(".explorer-graph").screenshot(path=str(out / f"{k + 1}-{phase}.png"))
+        page.locator(".explorer-graph-box").screenshot(path=str(out / f"{k + 1}-{phase}.png"))
     assert any("predicted" in t for t in graph["notes"])  # the output is labelled
 
 

@@ -16,11 +16,11 @@ from tests.e2e.conftest import ARTIFACTS, LESSON_LINK, STATUS, TIMEOUT_MS, click
 WIDTH, HEIGHT = 1280, 720
 
 # The chart's box, the scale plotly drew the network at, and the font size
-# of every text plotly wrote (layer headers, class names, phase band, colour bar).
+# of every text on the graph (layer headers, class names, phase band, colour bar).
 MEASURE = """() => {
   const chart = document.querySelector('.explorer-graph');
   const box = (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
-  const texts = [...chart.querySelectorAll('.annotation-text, .colorbar text')];
+  const texts = [...chart.querySelectorAll('.annotation-text, .explorer-colorbar .cb-text')];
   // pixels per unit of the axes: the neurons' column spans one unit of y
   const scale = Math.abs(chart._fullLayout.yaxis._m);
   return {chart: box(chart), scale: scale,

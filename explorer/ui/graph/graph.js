@@ -20,6 +20,10 @@
 // Complete step, ? = the list of keys. They click the page's own buttons by their label, and
 // do nothing while a text or number field has focus.
 //
+// The neurons' colour bar is drawn as HTML under the chart, not by plotly: plotly lays out and
+// redraws a colour bar on every react, whatever changed (a fifth of a react on 784-16-16-10,
+// bench/RESULTS.md). The trace keeps its colorbar settings (title, fonts, thickness), read here.
+//
 // With data.fit (presenter mode) the chart takes the window's height below its own top, within
 // [fit.min, fit.max], and again whenever the window is resized.
 const KEYS = {
@@ -50,6 +54,19 @@ const TYPED = {
   f8: Float64Array,
 };
 
+const BARRED = new WeakSet(); // decoded traces whose colour bar this script draws
+
+// A trace as it arrived, decoded; with ``drawsBars`` (the network graph) a colour bar it shows
+// becomes this script's to draw.
+function received(trace, drawsBars) {
+  const own = decoded(trace);
+  if (drawsBars && own.marker?.showscale && own.marker.colorbar) {
+    own.marker.showscale = false;
+    BARRED.add(own);
+  }
+  return own;
+}
+
 // ``value`` with every typed-array spec in it as the typed array (a 2-D one as its rows).
 function decoded(value) {
   if (Array.isArray(value)) return value.map(decoded);
@@ -67,12 +84,48 @@ function decoded(value) {
 
 // The figure's traces with the nulls filled in from what this chart drew last; null if one
 // is not held.
-function filledTraces(key, figure, ids) {
+function filledTraces(key, figure, ids, drawsBars) {
   const held = HELD.get(key) ?? new Map();
-  const traces = figure.data.map((trace, i) => (trace === null ? held.get(ids[i]) : decoded(trace)));
+  const traces = figure.data.map((trace, i) =>
+    trace === null ? held.get(ids[i]) : received(trace, drawsBars),
+  );
   if (traces.some((trace) => trace === undefined)) return null;
   HELD.set(key, new Map(ids.map((id, i) => [id, traces[i]])));
   return traces;
+}
+
+function tick(v) {
+  if (v === 0) return "0";
+  const far = Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4;
+  return far ? v.toExponential(1) : String(Number(v.toPrecision(2)));
+}
+
+// Into ``bar``, the colour bar of the trace in ``traces`` whose bar is ours (hidden if none).
+function drawColourBar(bar, traces) {
+  const trace = traces.find((t) => BARRED.has(t));
+  bar.hidden = !trace;
+  if (!trace) return;
+  const { colorscale, cmin, cmax, colorbar } = trace.marker;
+  const title = document.createElement("div");
+  title.className = "cb-title cb-text";
+  title.style.fontSize = `${colorbar.title?.font?.size ?? 12}px`;
+  for (const line of String(colorbar.title?.text ?? "").split("<br>")) {
+    title.appendChild(document.createElement("div")).textContent = line;
+  }
+  const ramp = document.createElement("div");
+  ramp.className = "cb-ramp";
+  ramp.style.height = `${colorbar.thickness ?? 10}px`;
+  const stops = colorscale.map(([at, colour]) => `${colour} ${at * 100}%`).join(", ");
+  ramp.style.background = `linear-gradient(to right, ${stops})`;
+  const ticks = document.createElement("div");
+  ticks.className = "cb-ticks";
+  ticks.style.fontSize = `${colorbar.tickfont?.size ?? 11}px`;
+  for (const v of [cmin, (cmin + cmax) / 2, cmax]) {
+    const label = ticks.appendChild(document.createElement("span"));
+    label.className = "cb-text";
+    label.textContent = tick(v);
+  }
+  bar.replaceChildren(title, ramp, ticks);
 }
 
 function loadPlotly(src) {
@@ -147,7 +200,8 @@ export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   const chart = parentElement.querySelector("[data-chart]");
   const figure = JSON.parse(data.figure);
-  const traces = filledTraces(data.chart, figure, data.ids);
+  const bar = parentElement.querySelector("[data-colorbar]");
+  const traces = filledTraces(data.chart, figure, data.ids, Boolean(bar));
   const listening = new AbortController();
   if (data.keys) document.addEventListener("keydown", onKey, { signal: listening.signal });
   if (traces === null) {
@@ -164,6 +218,7 @@ export default function (component) {
       displayModeBar: false,
       responsive: true,
     });
+    if (bar) drawColourBar(bar, traces);
     if (!chart.picking) {
       chart.picking = true;
       chart.on("plotly_click", (event) => {
