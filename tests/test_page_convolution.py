@@ -335,7 +335,9 @@ def test_the_dense_part_is_drawn_as_the_explorers_graph() -> None:
     # traces the browser holds already come as null; the neurons changed with the phase
     (nodes,) = [t for t in fig["data"] if t is not None and t["name"] == "neurons"]
     assert nodes["marker"]["color"] == [float(f"{v:.4g}") for v in s.a[-1][0]]
-    notes = " ".join(n["text"] for n in fig["layout"]["annotations"])
+    # the graph's words: annotations, or a text trace (sent, as the prediction is new)
+    notes = " ".join(n["text"] for n in fig["layout"].get("annotations", []))
+    notes += " ".join(w for t in fig["data"] if t and t.get("mode") == "text" for w in t["text"])
     assert f"<b>{int(np.argmax(s.a[-1][0]))}</b> ◂ predicted" in notes
     assert "input<br>676 (26×26)" in notes  # the 4 pooled 13x13 maps in a 2x2 grid
     assert any(sh.get("name") == "phase" for sh in fig["layout"]["shapes"])

@@ -11,17 +11,22 @@ cells). Pure functions of engine state; the dense part's graph is ``conv_dense``
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from explorer.engine.conv import BlockGradients, ConvNetSpec, ConvStepState
 from explorer.engine.conv.pixel import Field
 from explorer.engine.spec import Params
 from explorer.engine.types import Array
+from explorer.figures.build import figure
 from explorer.figures.network import COLORSCALE
 
 PIXELS = "pixels"
 MAP_ROWS = ("z", "a", "pooled")  # customdata's row: 0, 1, 2
+GREYS = get_colorscale("Greys")  # white to black: ink dark
 HIGHLIGHT = "#f28e2b"
 SELECTED = "#2ca02c"
 _LABELS = {
@@ -38,31 +43,34 @@ def image_figure(
     image: Array, *, field: Field | None = None, title: str = "", height: int | None = None
 ) -> go.Figure:
     """The sample's image (H, W), ink dark; ``field``: a box drawn around those pixels."""
-    fig = go.Figure(
-        go.Heatmap(
-            z=image,
-            colorscale="Greys",
-            showscale=False,
-            hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>",
-        )
-    )
+    heat = {
+        "type": "heatmap",
+        "z": image,
+        "colorscale": GREYS,
+        "showscale": False,
+        "hovertemplate": "row %{y}, column %{x}: %{z:.3f}<extra></extra>",
+    }
+    shapes = []
     if field is not None:
-        fig.add_shape(
-            type="rect",
-            x0=field.left - 0.5,
-            x1=field.right + 0.5,
-            y0=field.top - 0.5,
-            y1=field.bottom + 0.5,
-            line={"color": SELECTED, "width": 3},
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": field.left - 0.5,
+                "x1": field.right + 0.5,
+                "y0": field.top - 0.5,
+                "y1": field.bottom + 0.5,
+                "line": {"color": SELECTED, "width": 3},
+            }
         )
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_layout(
-        title={"text": title, "font": {"size": 13}},
-        height=height or IMAGE_HEIGHT,
-        margin={"l": 5, "r": 5, "t": 35, "b": 5},
-    )
-    return fig
+    layout = {
+        "title": {"text": title, "font": {"size": 13}},
+        "height": height or IMAGE_HEIGHT,
+        "margin": {"l": 5, "r": 5, "t": 35, "b": 5},
+        "xaxis": {"visible": False, "constrain": "domain"},
+        "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x"},
+        "shapes": shapes,
+    }
+    return figure([heat], layout)
 
 
 def _stacked(kernel: Array) -> Array:
@@ -124,8 +132,8 @@ def block_figure(
     n_filters = spec.blocks[block].filters
     labels = _LABELS[gradients is not None]
     text = rows["kernel"][0].size <= 25 and n_filters <= 8  # the kernel's numbers fit its cells
-    traces: list[go.Heatmap | go.Scatter] = []
-    layout: dict[str, object] = {}
+    traces: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {}
     columns = _spans([1.0] * n_filters, 0.03 if n_filters > 4 else 0.05)
     # rows of equal height (a kernel's cells are then large enough for its numbers); plotly's
     # y runs upwards, so the first row's band is the last span
@@ -136,20 +144,24 @@ def block_figure(
         peak = peak if peak > 0 and np.isfinite(peak) else 1.0
         for f in range(n_filters):
             n = r * n_filters + f + 1
-            axes = {"xaxis": f"x{n}", "yaxis": f"y{n}"}
+            axes = {"xaxis": f"x{_id(n)}", "yaxis": f"y{_id(n)}"}
             picture = _stacked(values[f]) if name == "kernel" else values[f]
-            heat = go.Heatmap(
-                z=picture,
-                zmin=-peak,
-                zmax=peak,
-                colorscale=COLORSCALE,  # the Explorer's: red negative, blue positive
-                showscale=False,
-                hoverinfo="skip" if name != "kernel" else None,
-                hovertemplate=None if name != "kernel" else "%{z:.4f}<extra></extra>",
-                texttemplate="%{z:.2f}" if name == "kernel" and text else None,
-                textfont={"size": 10},
+            heat: dict[str, Any] = {
+                "type": "heatmap",
+                "z": picture,
+                "zmin": -peak,
+                "zmax": peak,
+                "colorscale": COLORSCALE,  # the Explorer's: red negative, blue positive
+                "showscale": False,
+                "textfont": {"size": 10},
                 **axes,
-            )
+            }
+            if name != "kernel":
+                heat["hoverinfo"] = "skip"
+            else:
+                heat["hovertemplate"] = "%{z:.4f}<extra></extra>"
+                if text:
+                    heat["texttemplate"] = "%{z:.2f}"
             traces.append(heat)
             if name != "kernel":
                 traces.append(_pixels(picture, MAP_ROWS.index(name), f, labels[name], axes))
@@ -159,12 +171,12 @@ def block_figure(
                 "zeroline": False,
                 "fixedrange": True,  # no zoom: a drag or a click on the maps is a pick
             }
-            layout[f"xaxis{n}"] = {**bare, "domain": columns[f], "constrain": "domain"}
-            layout[f"yaxis{n}"] = {
+            layout[f"xaxis{_id(n)}"] = {**bare, "domain": columns[f], "constrain": "domain"}
+            layout[f"yaxis{_id(n)}"] = {
                 **bare,
                 "domain": bands[r],
                 "autorange": "reversed",
-                "scaleanchor": f"x{n}",
+                "scaleanchor": f"x{_id(n)}",
                 "title": {"text": f"{labels[name]}<br>±{peak:.3g}" if f == 0 else ""},
             }
     notes = [
@@ -193,8 +205,9 @@ def block_figure(
                 "line": {"color": HIGHLIGHT, "width": 3},
             }
         )
+    font: dict[str, Any] = {"size": 14} | ({"color": HIGHLIGHT} if current else {})
     layout.update(
-        title={"text": title, "font": {"size": 14, "color": HIGHLIGHT if current else None}},
+        title={"text": title, "font": font},
         height=110 + (row_height or ROW_HEIGHT) * len(names),
         margin={"l": 95, "r": 10, "t": 60, "b": 10},
         showlegend=False,
@@ -202,7 +215,12 @@ def block_figure(
         annotations=notes,
         shapes=shapes,
     )
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
+
+
+def _id(n: int) -> str:
+    """Subplot ``n``'s axis suffix as plotly names it: "" for the first (x, xaxis), else n."""
+    return "" if n == 1 else str(n)
 
 
 def _spans(sizes: list[float], gap: float) -> list[tuple[float, float]]:
@@ -217,7 +235,7 @@ def _spans(sizes: list[float], gap: float) -> list[tuple[float, float]]:
     return out
 
 
-def _pixels(values: Array, row: int, f: int, label: str, axes: dict[str, str]) -> go.Scatter:
+def _pixels(values: Array, row: int, f: int, label: str, axes: dict[str, str]) -> dict[str, Any]:
     """Invisible markers on every pixel of one map, carrying (row, filter, y, x, value)."""
     h, w = values.shape
     ys, xs = np.mgrid[0:h, 0:w]
@@ -225,19 +243,20 @@ def _pixels(values: Array, row: int, f: int, label: str, axes: dict[str, str]) -
     custom = np.stack(
         [np.full(ys.shape, row), np.full(ys.shape, f), ys, xs, values.ravel()], axis=1
     ).astype(np.float32)  # float32: half the bytes to send, ample for a hover label
-    return go.Scatter(
-        x=xs,
-        y=ys,
-        mode="markers",
-        name=PIXELS,
-        marker={"size": 6, "opacity": 0, "color": "black"},
-        customdata=custom,
-        hovertemplate=f"{label}, filter {f + 1}, (%{{y}}, %{{x}}): %{{customdata[4]:.4g}}"
+    return {
+        "type": "scatter",
+        "x": xs,
+        "y": ys,
+        "mode": "markers",
+        "name": PIXELS,
+        "marker": {"size": 6, "opacity": 0, "color": "black"},
+        "customdata": custom,
+        "hovertemplate": f"{label}, filter {f + 1}, (%{{y}}, %{{x}}): %{{customdata[4]:.4g}}"
         "<extra></extra>",
-        unselected={"marker": {"opacity": 0}},
-        selected={"marker": {"opacity": 0}},
+        "unselected": {"marker": {"opacity": 0}},
+        "selected": {"marker": {"opacity": 0}},
         **axes,
-    )
+    }
 
 
 def _boxes(names: list[str], n_filters: int, f: int, y: int, x: int) -> list[dict[str, object]]:
@@ -251,8 +270,8 @@ def _boxes(names: list[str], n_filters: int, f: int, y: int, x: int) -> list[dic
         out.append(
             {
                 "type": "rect",
-                "xref": f"x{n}",
-                "yref": f"y{n}",
+                "xref": f"x{_id(n)}",
+                "yref": f"y{_id(n)}",
                 "x0": px - 0.5,
                 "x1": px + 0.5,
                 "y0": py - 0.5,
@@ -275,30 +294,31 @@ def kernel_strip_figure(kernels: dict[int, Array], *, most: int = 8) -> go.Figur
     peak = max((float(np.abs(kernels[s]).max()) for s in steps), default=1.0) or 1.0
     columns = _spans([1.0] * max(n_filters, 1), 0.02)
     bands = _spans([1.0] * max(len(steps), 1), 0.04)[::-1]
-    traces: list[go.Heatmap] = []
-    layout: dict[str, object] = {}
+    traces: list[dict[str, Any]] = []
+    layout: dict[str, Any] = {}
     for r, step in enumerate(steps):
         for f in range(n_filters):
             n = r * n_filters + f + 1
             traces.append(
-                go.Heatmap(
-                    z=kernels[step][f, 0],
-                    zmin=-peak,
-                    zmax=peak,
-                    colorscale=COLORSCALE,
-                    showscale=False,
-                    hovertemplate=f"step {step}, filter {f + 1}: %{{z:.4f}}<extra></extra>",
-                    xaxis=f"x{n}",
-                    yaxis=f"y{n}",
-                )
+                {
+                    "type": "heatmap",
+                    "z": kernels[step][f, 0],
+                    "zmin": -peak,
+                    "zmax": peak,
+                    "colorscale": COLORSCALE,
+                    "showscale": False,
+                    "hovertemplate": f"step {step}, filter {f + 1}: %{{z:.4f}}<extra></extra>",
+                    "xaxis": f"x{_id(n)}",
+                    "yaxis": f"y{_id(n)}",
+                }
             )
             bare = {"showticklabels": False, "showgrid": False, "zeroline": False}
-            layout[f"xaxis{n}"] = {**bare, "domain": columns[f], "fixedrange": True}
-            layout[f"yaxis{n}"] = {
+            layout[f"xaxis{_id(n)}"] = {**bare, "domain": columns[f], "fixedrange": True}
+            layout[f"yaxis{_id(n)}"] = {
                 **bare,
                 "domain": bands[r],
                 "autorange": "reversed",
-                "scaleanchor": f"x{n}",
+                "scaleanchor": f"x{_id(n)}",
                 "fixedrange": True,
                 "title": {"text": f"step {step}" if f == 0 else ""},
             }
@@ -307,4 +327,4 @@ def kernel_strip_figure(kernels: dict[int, Array], *, most: int = 8) -> go.Figur
         height=60 + 60 * max(len(steps), 1),
         margin={"l": 70, "r": 10, "t": 40, "b": 10},
     )
-    return go.Figure(data=traces, layout=layout)
+    return figure(traces, layout)
