@@ -99,7 +99,8 @@ def lesson_widgets(seed: int, batch: int) -> dict[str, Any]:
 
 def architecture(page: Page) -> str:
     """Layer sizes as the graph's column titles give them, e.g. 784-16-16-10."""
-    titles = [a.get("text", "") for a in json.loads(page.charts["graph"])["layout"]["annotations"]]
+    data = json.loads(page.charts["graph"])["data"]
+    titles = next((t["text"] for t in data if t and t.get("name") == "labels"), [])
     return "-".join(m[1] for t in titles if (m := re.search(r"<br>(\d+)", t)))
 
 
@@ -354,7 +355,7 @@ STATUS = re.compile(r"Epoch \d+ · step \d+")
 # empty while a rerun has no graph drawn yet (a throwing predicate would end the wait).
 GRAPH_TITLES = (
     "() => (document.querySelector('.js-plotly-plot')"
-    "?._fullLayout?.annotations ?? []).map(a => a.text).join('|')"
+    "?._fullData?.find(d => d.name === 'labels')?.text ?? []).join('|')"
 )
 
 

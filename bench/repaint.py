@@ -84,7 +84,7 @@ async (expected) => {
       .find(g => g._fullData && g._fullData.some(d => d.name === 'neurons'));
   const shows = () => {
     const g = graph();
-    return !!g && [...g.querySelectorAll('.annotation-text')]
+    return !!g && [...g.querySelectorAll('.annotation-text, .textpoint text')]
         .some(e => e.textContent.includes(expected));
   };
   const button = [...document.querySelectorAll('button')]

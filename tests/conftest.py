@@ -22,8 +22,16 @@ from explorer.engine.optim import OptState
 from explorer.engine.stepper import StepState
 from explorer.engine.traces import ErrorTrace, LayerGradients
 from explorer.figures import build
+from explorer.figures.network import LABEL_TRACE
 
 _FIGURE = build.figure
+
+
+def graph_labels(fig: go.Figure, position: str | None = None) -> list[str]:
+    """The network graph's words (its labels trace), those at ``position`` if given."""
+    labels = next(t for t in fig.data if t.name == LABEL_TRACE)
+    at = labels.textposition
+    return [str(t) for t, p in zip(labels.text, at, strict=True) if position in (None, p)]
 
 
 def validated_figure(data: Sequence[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:

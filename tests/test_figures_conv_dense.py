@@ -18,6 +18,7 @@ from explorer.figures.conv_dense import (
     feature_image_shape,
 )
 from explorer.figures.network import NODE_TRACE
+from tests.conftest import graph_labels
 
 # 12x12 -> 4 maps 10x10 -> pooled 5x5: 100 features, more than the graph draws as neurons
 SPEC = ConvNetSpec(
@@ -101,7 +102,7 @@ def test_the_output_neurons_show_the_engines_activations_and_the_class_names() -
     fig = figure(s)
     a = s.state.a
     assert colours(fig) == shown(a[0][1]) + shown(a[1][1])
-    notes = [n.text for n in fig.layout.annotations]  # type: ignore[attr-defined]
+    notes = graph_labels(fig)
     predicted = int(np.argmax(a[1][1]))
     target = int(s.state.target[1])
     assert f"<b>{NAMES[predicted]}</b> ◂ predicted" in " ".join(notes)

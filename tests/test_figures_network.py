@@ -25,7 +25,7 @@ from explorer.engine import NetworkSpec, Params, Phase, Stepper, TrainConfig
 from explorer.figures import NODE_TRACE, build, network_figure, neuron_at
 from explorer.figures.network import HOVER_EDGES, NOT_COMPUTED, hover_limited
 from explorer.inspector import QUANTITIES, shown, unit_values
-from tests.conftest import net, validated_figure
+from tests.conftest import graph_labels, net, validated_figure
 
 SMALL = net((2, 3, 2), "sigmoid", "sigmoid", "mse")
 MNIST = net((784, 16, 16, 10), "relu", "softmax", "cross_entropy")
@@ -325,7 +325,7 @@ def test_phase_layer_is_highlighted(phase: Phase, columns: list[int]) -> None:
     inside = [c for c, x in enumerate(xs) if band.x0 < x < band.x1]
     assert inside == columns
     assert band.layer == "below"
-    assert any(str(phase) in a.text for a in fig.layout.annotations)
+    assert any(str(phase) in t for t in graph_labels(fig))
     assert not network_figure(SMALL, s.state).layout.shapes
 
 

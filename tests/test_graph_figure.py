@@ -16,7 +16,7 @@ from explorer.engine import NetworkSpec, Phase, Stepper, TrainConfig
 from explorer.figures import network_figure
 from explorer.figures.network import NOT_COMPUTED, phase_view
 from explorer.ui.graph_view import picked
-from tests.conftest import net
+from tests.conftest import graph_labels, net
 
 SMALL = net((2, 3, 2), "sigmoid", "sigmoid", "mse")
 MNIST = net((784, 16, 16, 10), "relu", "softmax", "cross_entropy")
@@ -137,11 +137,7 @@ def test_arrowheads_point_the_way_the_phase_goes(n: int, forward: bool) -> None:
     angles = np.asarray(arrows.marker.angle, dtype=float)
     # clockwise from up: right-pointing arrows lie in (0, 180), left-pointing in (-180, 0)
     assert ((angles > 0) & (angles < 180)).all() if forward else (angles < 0).all()
-    assert (
-        "→" in str(fig.layout.annotations[-1].text)
-        if forward
-        else "←" in str(fig.layout.annotations[-1].text)
-    )
+    assert "→" in graph_labels(fig)[-1] if forward else "←" in graph_labels(fig)[-1]
     _, none = after(SMALL, 3)
     assert not [t for t in none.data if t.name == "arrows"]
 
@@ -177,7 +173,7 @@ def test_output_units_carry_class_names_the_prediction_and_the_target() -> None:
     fig = network_figure(
         MNIST, s.state, sample=1, class_names=DIGITS, target=target, phase=s.last_phase
     )
-    labels = [str(a.text) for a in fig.layout.annotations if a.xanchor == "left"]
+    labels = graph_labels(fig, "middle right")
     assert [t.removeprefix("<b>")[0] for t in labels] == list(DIGITS)
     predicted = int(np.argmax(s.state.a[-1][1]))
     assert "predicted" in labels[predicted] and "target" in labels[target]
@@ -188,7 +184,7 @@ def test_output_units_carry_class_names_the_prediction_and_the_target() -> None:
     # the batch has no single target or prediction
     batch = network_figure(MNIST, s.state, class_names=DIGITS, phase=s.last_phase)
     assert not [t for t in batch.data if t.name == "target"]
-    assert not [a for a in batch.layout.annotations if "predicted" in str(a.text)]
+    assert not [t for t in graph_labels(batch) if "predicted" in t]
 
 
 def test_bad_labels_raise() -> None:

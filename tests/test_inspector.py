@@ -29,7 +29,7 @@ from explorer.inspector import (
     unit_values,
     weights_used,
 )
-from tests.conftest import net
+from tests.conftest import graph_labels, net
 
 SIGMOID_MSE = net((2, 3, 2), "sigmoid", "sigmoid", "mse")
 RELU_CE = net((4, 5, 3), "relu", "softmax", "cross_entropy")
@@ -502,7 +502,7 @@ def test_the_newest_phase_opens_its_sections() -> None:
 def test_layers_are_named_as_the_graph_names_them() -> None:
     spec = net((3, 4, 4, 2), "tanh", "softmax", "cross_entropy")
     s = stepper(spec)
-    headers = [a.text for a in network_figure(spec, s.state).layout.annotations]
+    headers = graph_labels(network_figure(spec, s.state))
     names = [layer_name(spec, layer) for layer in range(-1, len(spec.layers))]
     assert names == ["input", "layer 1", "layer 2", "output"]
     for name, header in zip(names, headers, strict=False):

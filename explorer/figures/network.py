@@ -60,6 +60,11 @@ PHASE = "phase"  # colour by what the phase just run computed
 COLOR_BY = (PHASE, *QUANTITIES)
 EDGE_BY = (PHASE, "weight", "weight_der")
 NODE_TRACE = "neurons"  # the trace whose customdata holds (layer, unit)
+# The trace of the graph's words: layer headers, class names, the phase band's name. One text
+# trace, not annotations, which plotly lays out and draws one by one on every react (in a
+# blank page a react took 0.82x the time with them as one trace; bench/RESULTS.md).
+LABEL_TRACE = "labels"
+LABEL_PX = 11  # their font size
 ARROWS = 40  # arrowheads on the highlighted layer's strongest edges
 # Edge walks remembered, any session's, least recently used first out (a wide network's
 # figure has up to 7 per layer, ~100 KB each at 128x128 edges).
@@ -247,10 +252,11 @@ def network_figure(
     traces += _output_marks(spec, state, lay, sample, target)
     if selected is not None:
         traces.append(_selected_trace(spec, lay, selected))
-    shapes, notes = _decorations(spec, lay, phase)
+    shapes, labels = _decorations(spec, lay, phase)
     if lay.image is not None:
         shapes.append(_image_frame(lay))
-    notes += _output_labels(spec, state, lay, sample, class_names, target)
+    labels += _output_labels(spec, state, lay, sample, class_names, target)
+    traces.append(_label_trace(labels))
     layout = {
         "height": HEIGHT,
         "margin": {"l": 10, "r": 10, "t": 10, "b": _MARGIN_B},
@@ -268,7 +274,6 @@ def network_figure(
             "scaleratio": 1,
         },
         "shapes": shapes,
-        "annotations": notes,
         # Zoom and pan survive reruns until the architecture changes.
         "uirevision": spec.describe(),
     }
@@ -541,7 +546,7 @@ def _output_labels(
     sample: int | None,
     class_names: Sequence[str] | None,
     target: int | None,
-) -> list[dict[str, Any]]:
+) -> list[_Label]:
     """Each output unit's class name right of it; the prediction and the target said in words."""
     if class_names is None:
         return []
@@ -550,7 +555,7 @@ def _output_labels(
     x = float(xs[0]) + _px(lay.node_px / 2 + 4)
     predicted = _predicted(spec, state, sample)
     target = target if sample is not None else None
-    notes = []
+    labels = []
     for unit, name in enumerate(class_names):
         text, color = str(name), "#333"
         if unit == predicted:
@@ -558,10 +563,8 @@ def _output_labels(
         if unit == target:
             text += " ✓ target" if unit == predicted else " ◂ target"
             color = "#2e7d32"
-        note = _note(x, float(ys[unit]), text, color)
-        note["xanchor"] = "left"
-        notes.append(note)
-    return notes
+        labels.append(_Label(x, float(ys[unit]), text, color, "middle right"))
+    return labels
 
 
 # -- biases -----------------------------------------------------------------------------------
@@ -953,12 +956,12 @@ def _source_trace(e: _Edges) -> dict[str, Any]:
 # -- labels and the phase band ----------------------------------------------------------------
 def _decorations(
     spec: NetworkSpec, lay: _Layout, phase: Phase | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[dict[str, Any]], list[_Label]]:
     """Layer labels above the columns; for ``phase`` a shaded band and its name below, with an
     arrow the way it goes."""
     n_layers = len(spec.layers)
     top = 1.05  # the headers' bottom edge, clear of the top neuron however large their text
-    notes = []
+    labels = []
     for c, x in enumerate(lay.column):
         if c == 0:
             shape = f" ({lay.image[0]}×{lay.image[1]})" if lay.image else ""
@@ -968,9 +971,9 @@ def _decorations(
             name = "output" if c == n_layers else f"layer {c}"
             # Short lines: "output · softmax" on one overlapped its neighbour's label.
             text = f"{name}<br>{layer.size}<br>{layer.activation}"
-        notes.append({**_note(x, top, text, "#333"), "yanchor": "bottom"})
+        labels.append(_Label(x, top, text, "#333", "top center"))
     if phase is None:
-        return [], notes
+        return [], labels
     if phase.kind == "update":
         x0, x1 = lay.column[0] - lay.half_width - 0.04, lay.column[-1] + 0.12
     else:
@@ -990,17 +993,31 @@ def _decorations(
         "line": {"width": 0},
     }
     name = {"forward": f"{phase} →", "backward": f"← {phase}"}.get(phase.kind, str(phase))
-    notes.append(_note((x0 + x1) / 2, _Y_RANGE[0] + 0.04, f"<b>{name}</b>", "#8a6d00"))
-    return [band], notes
+    labels.append(_Label((x0 + x1) / 2, _Y_RANGE[0] + 0.04, f"<b>{name}</b>", "#8a6d00"))
+    return [band], labels
 
 
-def _note(x: float, y: float, text: str, color: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Label:
+    """A word on the graph at (x, y), placed by plotly's ``textposition``."""
+
+    x: float
+    y: float
+    text: str
+    color: str
+    position: str = "middle center"
+
+
+def _label_trace(labels: list[_Label]) -> dict[str, Any]:
     return {
-        "x": x,
-        "y": y,
-        "xref": "x",
-        "yref": "y",
-        "text": text,
-        "showarrow": False,
-        "font": {"size": 11, "color": color},
+        "type": "scatter",
+        "name": LABEL_TRACE,
+        "mode": "text",
+        "x": np.array([label.x for label in labels], dtype=np.float32),
+        "y": np.array([label.y for label in labels], dtype=np.float32),
+        "text": [label.text for label in labels],
+        "textposition": [label.position for label in labels],
+        "textfont": {"size": LABEL_PX, "color": [label.color for label in labels]},
+        "hoverinfo": "skip",
+        "cliponaxis": False,  # the headers stand above the plot area
     }

@@ -46,7 +46,7 @@ from plotly.utils import PlotlyJSONEncoder
 from streamlit.components.v1 import declare_component
 from streamlit.components.v2 import component
 
-from explorer.figures.network import NODE_TRACE
+from explorer.figures.network import LABEL_PX, LABEL_TRACE, NODE_TRACE
 from explorer.ui.presenter import presenting
 
 # Declared for its folder only: the server then serves plotly.min.js at this component's URL.
@@ -204,13 +204,16 @@ def _typed(value: Any) -> Any:
 
 
 def enlarge_text(fig: go.Figure, factor: float) -> None:
-    """Every annotation, the hover labels and the colour bar's title and ticks ``factor`` times
-    larger."""
-    for note in fig.layout.annotations:
-        note.font.size = round((note.font.size or 12) * factor)
-    # the layer headers grow upwards from above the top neuron: room for them in the margin
+    """The graph's labels, the hover labels and the colour bar's title and ticks ``factor``
+    times larger."""
+    fig.update_traces(textfont_size=round(LABEL_PX * factor), selector={"name": LABEL_TRACE})
+    # the layer headers grow upwards from above the top neuron, the colour bar (drawn in the
+    # bottom margin by the graph's script) downwards: room for both in the margins
+    margin = fig.layout.margin
     fig.update_layout(
-        hoverlabel_font_size=round(11 * factor), margin_t=(fig.layout.margin.t or 0) + 32
+        hoverlabel_font_size=round(11 * factor),
+        margin_t=(margin.t or 0) + 32,
+        margin_b=(margin.b or 0) + 32,
     )
     fig.update_traces(
         marker_colorbar_title_font_size=round(12 * factor),

@@ -24,7 +24,7 @@ GRAPH = """() => {
     for (let i = 1; i < t.x.length; i++) if (!isNaN(t.x[i]) && !isNaN(t.x[i - 1])) n++;
     edges[layer] = (edges[layer] ?? 0) + n;
   }
-  const notes = [...g.querySelectorAll('.annotation-text')].map(e => e.textContent);
+  const notes = [...g.querySelectorAll('.textpoint text')].map(e => e.textContent);
   return {notes, edges};
 }"""
 # The lesson's network draws 200 input edges (the strongest), 16 x 16 and 16 x 10.

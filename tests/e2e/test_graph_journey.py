@@ -17,7 +17,7 @@ GRAPH = """() => {
       .find(g => g._fullData && g._fullData.some(d => d.name === 'neurons'));
   if (!g) return null;
   const bar = document.querySelector('.explorer-colorbar .cb-title');
-  const phase = [...g.querySelectorAll('.annotation-text')].map(e => e.textContent);
+  const phase = [...g.querySelectorAll('.textpoint text')].map(e => e.textContent);
   const image = g.querySelector('.hm image, .heatmaplayer image');
   const box = image ? image.getBoundingClientRect() : null;
   return {title: bar && [...bar.children].map(e => e.textContent).join('<br>'), notes: phase,

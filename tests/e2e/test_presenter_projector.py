@@ -20,7 +20,7 @@ WIDTH, HEIGHT = 1280, 720
 MEASURE = """() => {
   const chart = document.querySelector('.explorer-graph');
   const box = (e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; };
-  const texts = [...chart.querySelectorAll('.annotation-text, .explorer-colorbar .cb-text')];
+  const texts = [...chart.querySelectorAll('.textpoint text, .explorer-colorbar .cb-text')];
   // pixels per unit of the axes: the neurons' column spans one unit of y
   const scale = Math.abs(chart._fullLayout.yaxis._m);
   return {chart: box(chart), scale: scale,
@@ -59,7 +59,7 @@ def _in_view(page: Any, box: list[float]) -> bool:
 def _fitted_graph(page: Any) -> dict[str, Any]:
     """The graph's measures once it has been fitted to the screen (taller than the figure)."""
     chart = page.locator(".explorer-graph")
-    expect(chart.locator(".annotation-text").first).to_be_visible()
+    expect(chart.locator(".textpoint text").first).to_be_visible()
     page.wait_for_function("() => document.querySelector('.explorer-graph').offsetHeight > 360")
     return page.evaluate(MEASURE)
 

@@ -29,7 +29,7 @@ PHASES = [
 GRAPH_PHASE = """() => {
   const gd = document.querySelector('.js-plotly-plot');
   if (!gd || !gd._fullLayout) return null;
-  const band = [...gd.querySelectorAll('.annotation-text')].map(e => e.textContent)
+  const band = [...gd.querySelectorAll('.textpoint text')].map(e => e.textContent)
       .find(t => /forward|backward|error|update/.test(t));
   return band === undefined ? '' : band.replace(/[←→]/g, '').trim();
 }"""
