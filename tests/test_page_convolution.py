@@ -22,6 +22,7 @@ from explorer.ui.conv_link import conv_from_query, conv_to_query
 from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, image_datasets
 from explorer.ui.conv_view import PRESENTER_IMAGE_HEIGHT, PRESENTER_ROW_HEIGHT, select
 from explorer.ui.explorer_view import PLAY_MOST_PER_TICK, PLAY_RATE
+from explorer.ui.kept_figures import KEPT_KEY
 from explorer.ui.session import PlayClock
 from explorer.ui.sidebar import RATES
 
@@ -371,3 +372,18 @@ def test_a_play_tick_draws_only_the_step_through_tab() -> None:
     at.button(key="cb_step").click().run()  # the open tab follows a step
     assert training_tab(at)[1][-1] == f"step {step + 1}"
     assert at.number_input(key="cw_compare_epochs").value == 3
+
+
+def test_a_block_figure_is_built_again_only_when_its_numbers_change() -> None:
+    at = page()
+    figures = []
+    for _ in range(5):  # block, output layer, error, backward output layer, backward block
+        at.button(key="cb_phase").click().run()
+        kept = at.session_state[KEPT_KEY]
+        figures.append((kept["conv_block_0"][1], kept["conv_image"][1]))
+    blocks, images = zip(*figures, strict=True)
+    # the maps are the same from the output layer's forward phase to its backward phase
+    assert blocks[1] is blocks[2] is blocks[3]
+    assert blocks[0] is not blocks[1] and blocks[3] is not blocks[4]
+    assert all(image is images[0] for image in images)  # the same sample all along
+    assert "gradients (backward)" in blocks[4].layout.title.text

@@ -20,7 +20,7 @@ clickable here (no inspector for them on this page).
 from __future__ import annotations
 
 import time
-from dataclasses import fields
+from dataclasses import astuple, fields
 from typing import Any
 
 import streamlit as st
@@ -50,6 +50,7 @@ from explorer.ui.conv_training import training_tab
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.graph_view import kept_chart
 from explorer.ui.guard import Commit, guard, plain, show_refusal
+from explorer.ui.kept_figures import kept_figure
 from explorer.ui.presenter import presenter_switch, presenting
 from explorer.ui.session import PlayClock
 from explorer.ui.sidebar import RATES
@@ -329,17 +330,24 @@ def block_chart(run: ConvRun, block: int, sample: int, show: str) -> None:
     title = f"Conv block {block + 1} · {what}"
     if current and last is not None:
         title += f" · just computed: {last.kind}"
-    fig = block_figure(
-        run.spec,
-        run.stepper.state,
-        block,
-        sample=sample,
-        params=run.forward_params(),
-        gradients=grads,
-        current=current,
-        selected=selected,
-        title=title,
-        row_height=PRESENTER_ROW_HEIGHT if presenting() else None,
+    s, params = run.stepper.state, run.forward_params()
+    row_height = PRESENTER_ROW_HEIGHT if presenting() else None
+    record = s.blocks[block] if block < len(s.blocks) else None
+    fig = kept_figure(
+        f"conv_block_{block}",
+        (run.spec, record, params, grads, sample, current, selected, title, row_height),
+        lambda: block_figure(
+            run.spec,
+            s,
+            block,
+            sample=sample,
+            params=params,
+            gradients=grads,
+            current=current,
+            selected=selected,
+            title=title,
+            row_height=row_height,
+        ),
     )
     st.plotly_chart(
         fig,
@@ -433,11 +441,12 @@ def step_view(run: ConvRun) -> None:
         sel = run.selected
         field = None if sel is None else receptive_field(run.spec, sel.block, sel.y, sel.x)
         label = run.dataset.class_names[int(run.dataset.y_train[s.batch_index[sample]])]
-        image = image_figure(
-            s.x[sample, 0],
-            field=field,
-            title=f"Sample {sample}: label {label}",
-            height=PRESENTER_IMAGE_HEIGHT if presenting() else None,
+        title = f"Sample {sample}: label {label}"
+        height = PRESENTER_IMAGE_HEIGHT if presenting() else None
+        image = kept_figure(
+            "conv_image",
+            (s.x, sample, None if field is None else astuple(field), title, height),
+            lambda: image_figure(s.x[sample, 0], field=field, title=title, height=height),
         )
         # a kept chart that binds the Explorer's keys (graph_view): arrows, PageUp/PageDown
         # of a clicker, Space, Enter and ? press this page's buttons of the same names
