@@ -113,15 +113,23 @@ def network_chart(fig: go.Figure, *, key: str, on_pick: Callable[[], None]) -> N
         enlarge_text(fig, PROJECTOR_TEXT)
         fit = {"min": int(fig.layout.height), "max": FIT_MAX_PX, "below": FIT_BELOW_PX}
     height = "content" if fit else int(fig.layout.height)
-    _send(_graph, fig, key, height, fit=fit, keys=True, on_pick_change=on_pick)
+    _send(_graph, fig, key, height, fit=fit, keys=True, on_pick=on_pick)
 
 
-def kept_chart(fig: go.Figure, *, key: str, keys: bool = False) -> None:
+def kept_chart(
+    fig: go.Figure,
+    *,
+    key: str,
+    keys: bool = False,
+    on_pick: Callable[[], None] | None = None,
+) -> None:
     """Another figure of the page in a kept chart, as the graph is (a figure unchanged since
     the last run costs the browser nothing); for a chart that a page redraws on every click
     (the Explorer's loss curve, which st.plotly_chart re-plotted on each Next phase). ``keys``:
-    it binds the Explorer's keys, on a page without the network graph (Convolution)."""
-    _send(_kept, fig, key, int(fig.layout.height or 450), keys=keys)
+    it binds the Explorer's keys, on a page without the network graph (Convolution).
+    ``on_pick`` runs when a trace with ``meta={"pick": [...]}`` is clicked, ``pick_of(key)``
+    holding that list and the point's index ([y, x] in a heatmap)."""
+    _send(_kept, fig, key, int(fig.layout.height or 450), keys=keys, on_pick=on_pick)
 
 
 def _send(
@@ -132,10 +140,11 @@ def _send(
     *,
     fit: dict[str, int] | None = None,
     keys: bool = False,
-    **callbacks: Callable[[], None],
+    on_pick: Callable[[], None] | None = None,
 ) -> None:
     """``fig`` to the kept ``chart`` under ``key``: the traces the browser lacks, ``keys``
-    whether this chart binds the Explorer's keys."""
+    whether this chart binds the Explorer's keys, ``on_pick`` what a pick runs."""
+    callbacks = {} if on_pick is None else {"on_pick_change": on_pick}
     sent: dict[str, frozenset[str]] = st.session_state.setdefault(SENT_KEY, {})
     figure, ids = figure_payload(fig, sent.get(key, frozenset()))
     sent[key] = frozenset(ids)

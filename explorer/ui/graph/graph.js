@@ -13,7 +13,9 @@
 // and Python sends the whole figure on the next run.
 //
 // The same script draws other charts of the page that should not be re-plotted on every rerun
-// (the class kept-chart); only the network graph (data.keys) binds the keys.
+// (the class kept-chart); only the network graph (data.keys) binds the keys. A click on a
+// trace with meta.pick (the Convolution page's maps) sends "pick" too: that list and the
+// point's index.
 //
 // The network graph also binds the Explorer's keys (a presentation clicker sends PageDown and
 // PageUp): Right or PageDown = Next phase, Left or PageUp = Back, Space = Play/Pause, Enter =
@@ -92,6 +94,18 @@ function filledTraces(key, figure, ids, drawsBars) {
   if (traces.some((trace) => trace === undefined)) return null;
   HELD.set(key, new Map(ids.map((id, i) => [id, traces[i]])));
   return traces;
+}
+
+// What a click on ``points`` picks: a neuron's [layer, unit] (its customdata), or for a trace
+// with meta.pick (a heatmap's cell, a marker) that list followed by the point's index ([y, x]
+// in a heatmap); null for anything else.
+function picked(points) {
+  for (const p of points) {
+    if (p.data.name === "neurons") return [...p.customdata].map(Number);
+    const pick = p.data.meta?.pick;
+    if (Array.isArray(pick)) return [...pick, ...[p.pointNumber].flat()].map(Number);
+  }
+  return null;
 }
 
 function tick(v) {
@@ -222,8 +236,8 @@ export default function (component) {
     if (!chart.picking) {
       chart.picking = true;
       chart.on("plotly_click", (event) => {
-        const point = event.points.find((p) => p.data.name === "neurons");
-        if (point) setTriggerValue("pick", [...point.customdata].map(Number));
+        const pick = picked(event.points);
+        if (pick) setTriggerValue("pick", pick);
       });
     }
     if (data.fit) {
