@@ -9,7 +9,7 @@ import numpy as np
 from explorer.engine import LayerSpec, TrainConfig
 from explorer.engine.conv import BlockGradients, ConvBlockSpec, ConvNetSpec, ConvStepper
 from explorer.engine.conv.pixel import Field
-from explorer.figures.conv import PIXELS, block_figure, image_figure
+from explorer.figures.conv import block_figure, image_figure
 from explorer.figures.network import COLORSCALE
 
 SPEC = ConvNetSpec(
@@ -67,17 +67,17 @@ def test_backward_rows_hold_the_gradients() -> None:
     assert fig.layout.yaxis.title.text.startswith("dL/dw")
 
 
-def test_every_map_pixel_is_a_point_naming_its_row_filter_and_place() -> None:
+def test_every_map_names_its_row_and_filter_for_a_click_and_hovers_its_value() -> None:
     s = stepper()
     s.advance()
     fig = block_figure(SPEC, s.state, 0, sample=0, params=s.state.params, selected=(2, 5, 6))
-    pixels = [t for t in fig.data if t.name == PIXELS]
-    assert len(pixels) == 3 * 3  # z, a and pooled maps of three filters
-    z_of_filter_2 = pixels[2]
-    custom = np.asarray(z_of_filter_2.customdata)
-    assert custom.shape == (49, 5)
-    row, f, y, x, value = custom[13]
-    assert (row, f, y, x) == (0, 2, 1, 6) and np.isclose(value, s.state.blocks[0].z[0, 2, 1, 6])
+    maps = [t for t in fig.data if t.meta is not None]
+    assert len(maps) == 3 * 3  # z, a and pooled maps of three filters, the kernels not picked
+    assert [tuple(t.meta["pick"]) for t in maps] == [(r, f) for r in range(3) for f in range(3)]
+    z_of_filter_2 = maps[2]
+    # a cell's (y, x) is its index in z: what the chart adds to the pick
+    assert np.array_equal(np.asarray(z_of_filter_2.z), s.state.blocks[0].z[0, 2])
+    assert "z = w∗x + b, filter 3, (%{y}, %{x}): %{z:.4g}" in z_of_filter_2.hovertemplate
     boxes = [(sh.x0 + 0.5, sh.y0 + 0.5, sh.xref) for sh in fig.layout.shapes if sh.line.width == 2]
     # z and a boxed at (5, 6), the pool at its window (2, 3), each in filter 3's column
     assert [(x, y) for x, y, _ in boxes] == [(6, 5), (6, 5), (3, 2)]

@@ -108,8 +108,8 @@ def test_a_clicked_pixel_shows_its_sum_with_the_engines_numbers() -> None:
     s = run.stepper.state
     ink = np.unravel_index(np.argmax(s.x[0, 0]), (28, 28))  # a pixel whose window holds ink
     y, x0 = (int(min(max(v - 1, 0), 25)) for v in ink)
-    # a click on filter 3's z map at (y, x0): (row 0 = z, filter, y, x, value) as plotly sends it
-    select(run, 0, [{"customdata": [0, 2, y, x0, 0.5]}], sample=0)
+    # a click on filter 3's z map at (y, x0): (row 0 = z, filter, y, x) as the chart sends it
+    select(run, 0, [0, 2, y, x0], sample=0)
     at.run()
     assert not at.exception
     z = float(s.blocks[0].z[0, 2, y, x0])
@@ -136,8 +136,8 @@ def test_a_click_on_the_pool_selects_its_winner_and_backward_shows_dL_dw() -> No
     rec = run.stepper.state.blocks[0]
     assert rec.argmax is not None
     place = int(rec.argmax[1, 0, 6, 5])
-    # row 2: the pooled map; customdata as Streamlit hands on plotly's typed array
-    select(run, 0, [{"customdata": {"0": 2, "1": 0, "2": 6, "3": 5, "4": 0.0}}], sample=1)
+    # row 2: the pooled map
+    select(run, 0, [2, 0, 6, 5], sample=1)
     assert (run.selected.y, run.selected.x) == (12 + place // 2, 10 + place % 2)
     at.selectbox(key="cw_sample").set_value(1).run()
     assert not at.exception
@@ -147,6 +147,21 @@ def test_a_click_on_the_pool_selects_its_winner_and_backward_shows_dL_dw() -> No
     [dw] = [line for line in latex if "\\partial w_{1,1,1}" in line]
     assert result(dw) == f"{total:.6g}"
     assert any("won its 2×2 window — this one" in c.value for c in at.caption)
+
+
+def test_a_forged_pick_selects_nothing() -> None:
+    at = page()
+    at.button(key="cb_step").click().run()
+    run = run_of(at)
+    before = run.selected
+    forged = [None, "0,0,0,0", {"0": 0}, [0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 26], [3, 0, 0, 0]]
+    forged += [[0, 4, 0, 0], [0, 0, -1, 0], ["z", 0, 0, 0], [2, 0, 13, 0], [0, 0, 1e300, 0]]
+    for pick in forged:
+        select(run, 0, pick, sample=0)
+        select(run, 1, [0, 0, 0, 0], sample=0)  # no second block
+        assert run.selected == before, pick
+    at.run()
+    assert not at.exception
 
 
 def test_the_gradient_check_passes() -> None:
@@ -202,10 +217,19 @@ def test_presenter_mode_keeps_the_step_controls_and_hides_the_rest() -> None:
     assert heights == [110 + 4 * PRESENTER_ROW_HEIGHT] and heights[0] <= 500  # fits under 720
 
 
+def kept_figures(at: AppTest) -> dict[str, dict[str, Any]]:
+    """The kept charts' figures as this run sent them, by chart key."""
+    out = {}
+    for chart in at.get("bidi_component"):
+        data = json.loads(chart.proto.json)
+        out[data["chart"]] = json.loads(data["figure"])
+    return out
+
+
 def block_heights(at: AppTest) -> list[int]:
     """The heights of the conv blocks' charts, in order."""
-    layouts = [json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")]
-    return [x["height"] for x in layouts if x["title"]["text"].startswith("Conv block")]
+    figures = kept_figures(at)
+    return [figures[k]["layout"]["height"] for k in sorted(figures) if k.startswith("conv_block_")]
 
 
 def image_chart(at: AppTest) -> dict[str, Any]:

@@ -3,10 +3,10 @@ kernel with its numbers and its feature maps (before and after the activation, a
 pool); in backward the same places show dL/dw and dL/d(map).
 
 One colour scale per quantity (a row): symmetric about 0, as wide as the largest magnitude
-among the block's filters, written in the row's label. Every map pixel is also a point of an
-invisible marker trace named ``PIXELS``, whose ``customdata`` is (row, filter, y, x), so a
-click on it can be selected (``st.plotly_chart(on_select=...)`` selects points, not heatmap
-cells). Pure functions of engine state; the dense part's graph is ``conv_dense``'s.
+among the block's filters, written in the row's label. Each map's heatmap names itself in
+``meta.pick``, (row, filter), so the page's kept chart (``explorer.ui.graph_view``) sends a
+click on a cell as (row, filter, y, x). Pure functions of engine state; the dense part's graph
+is ``conv_dense``'s.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from explorer.engine.types import Array
 from explorer.figures.build import figure
 from explorer.figures.network import COLORSCALE
 
-PIXELS = "pixels"
-MAP_ROWS = ("z", "a", "pooled")  # customdata's row: 0, 1, 2
+MAP_ROWS = ("z", "a", "pooled")  # a pick's row: 0, 1, 2
 GREYS = get_colorscale("Greys")  # white to black: ink dark
 HIGHLIGHT = "#f28e2b"
 SELECTED = "#2ca02c"
@@ -157,14 +156,15 @@ def block_figure(
                 **axes,
             }
             if name != "kernel":
-                heat["hoverinfo"] = "skip"
+                heat["meta"] = {"pick": [MAP_ROWS.index(name), f]}
+                heat["hovertemplate"] = (
+                    f"{labels[name]}, filter {f + 1}, (%{{y}}, %{{x}}): %{{z:.4g}}<extra></extra>"
+                )
             else:
                 heat["hovertemplate"] = "%{z:.4f}<extra></extra>"
                 if text:
                     heat["texttemplate"] = "%{z:.2f}"
             traces.append(heat)
-            if name != "kernel":
-                traces.append(_pixels(picture, MAP_ROWS.index(name), f, labels[name], axes))
             bare = {
                 "showticklabels": False,
                 "showgrid": False,
@@ -211,7 +211,7 @@ def block_figure(
         height=110 + (row_height or ROW_HEIGHT) * len(names),
         margin={"l": 95, "r": 10, "t": 60, "b": 10},
         showlegend=False,
-        clickmode="event+select",
+        clickmode="event",
         annotations=notes,
         shapes=shapes,
     )
@@ -233,30 +233,6 @@ def _spans(sizes: list[float], gap: float) -> list[tuple[float, float]]:
         out.append((at, min(end, 1.0)))
         at = end + gap
     return out
-
-
-def _pixels(values: Array, row: int, f: int, label: str, axes: dict[str, str]) -> dict[str, Any]:
-    """Invisible markers on every pixel of one map, carrying (row, filter, y, x, value)."""
-    h, w = values.shape
-    ys, xs = np.mgrid[0:h, 0:w]
-    ys, xs = ys.ravel(), xs.ravel()
-    custom = np.stack(
-        [np.full(ys.shape, row), np.full(ys.shape, f), ys, xs, values.ravel()], axis=1
-    ).astype(np.float32)  # float32: half the bytes to send, ample for a hover label
-    return {
-        "type": "scatter",
-        "x": xs,
-        "y": ys,
-        "mode": "markers",
-        "name": PIXELS,
-        "marker": {"size": 6, "opacity": 0, "color": "black"},
-        "customdata": custom,
-        "hovertemplate": f"{label}, filter {f + 1}, (%{{y}}, %{{x}}): %{{customdata[4]:.4g}}"
-        "<extra></extra>",
-        "unselected": {"marker": {"opacity": 0}},
-        "selected": {"marker": {"opacity": 0}},
-        **axes,
-    }
 
 
 def _boxes(names: list[str], n_filters: int, f: int, y: int, x: int) -> list[dict[str, object]]:

@@ -48,7 +48,7 @@ from explorer.ui.conv_session import (
 )
 from explorer.ui.conv_training import training_tab
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
-from explorer.ui.graph_view import kept_chart
+from explorer.ui.graph_view import kept_chart, pick_of
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.kept_figures import kept_figure
 from explorer.ui.presenter import presenter_switch, presenting
@@ -225,24 +225,22 @@ def play_tick(run: ConvRun, clock: PlayClock) -> None:
         run.record()
 
 
-def select(run: ConvRun, block: int, points: list[dict[str, Any]], sample: int) -> None:
-    """Take a click on block ``block``'s maps: the point's (row, filter, y, x) as a Pixel in
-    conv coordinates (a pooled pixel: its window's winner for ``sample``). Anything that does
-    not name a pixel of the maps on screen is ignored (the browser can send anything)."""
-    if not points:
-        return
-    data = points[0].get("customdata")
-    if isinstance(data, dict):  # a typed array reaches Python as {"0": row, "1": filter, ...}
-        data = [data.get(str(i)) for i in range(len(data))]
+def select(run: ConvRun, block: int, pick: Any, sample: int) -> None:
+    """Take a click on block ``block``'s maps, ``pick`` = [row, filter, y, x] as the kept chart
+    sends it: the pixel as a Pixel in conv coordinates (a pooled pixel: its window's winner
+    for ``sample``). Anything that does not name a pixel of the maps on screen is ignored (the
+    browser can send anything)."""
     s = run.stepper.state
-    if not isinstance(data, list) or len(data) < 4 or block >= len(s.blocks):
+    if not isinstance(pick, list) or len(pick) != 4 or block >= len(s.blocks):
         return
     try:
-        row, f, y, x = (int(v) for v in data[:4])
-    except (TypeError, ValueError):
+        row, f, y, x = (int(v) for v in pick)
+    except (TypeError, ValueError, OverflowError):
+        return
+    if not 0 <= row < len(MAP_ROWS):
         return
     rec = s.blocks[block]
-    maps = rec.pooled if MAP_ROWS[min(max(row, 0), 2)] == "pooled" else rec.z
+    maps = rec.pooled if MAP_ROWS[row] == "pooled" else rec.z
     if maps is None or not (0 <= f < maps.shape[1] and 0 <= y < maps.shape[2]):
         return
     if not 0 <= x < maps.shape[3]:
@@ -255,9 +253,7 @@ def select(run: ConvRun, block: int, points: list[dict[str, Any]], sample: int) 
 
 
 def _on_pick(block: int, sample: int) -> None:
-    event = st.session_state.get(f"conv_block_{block}")
-    points = event.get("selection", {}).get("points", []) if event else []
-    select(st.session_state[CONV_KEY], block, points, sample)
+    select(st.session_state[CONV_KEY], block, pick_of(f"conv_block_{block}"), sample)
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -349,13 +345,9 @@ def block_chart(run: ConvRun, block: int, sample: int, show: str) -> None:
             row_height=row_height,
         ),
     )
-    st.plotly_chart(
-        fig,
-        key=f"conv_block_{block}",
-        on_select=lambda: _on_pick(block, sample),
-        selection_mode="points",
-        config={"displayModeBar": False},
-    )
+    # a kept chart: the browser keeps the maps a phase did not change, and a click on a map's
+    # cell comes back as a pick (st.plotly_chart remounted all of them on every phase)
+    kept_chart(fig, key=f"conv_block_{block}", on_pick=lambda: _on_pick(block, sample))
 
 
 def dense_chart(run: ConvRun, sample: int, show: str) -> None:

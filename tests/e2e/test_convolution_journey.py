@@ -13,20 +13,22 @@ from tests.e2e.conftest import ARTIFACTS
 
 STATUS = re.compile(r"Epoch \d+ · step \d+ · batch of")
 
-# Where plotly drew the strongest pixel of block 1's first z map (its first "pixels" trace),
-# in page pixels, and that pixel's (y, x, value) from the trace's customdata.
+# Where plotly drew the strongest pixel of block 1's first z map (the heatmap that picks
+# (row 0, filter 0)), in page pixels, and that pixel's (y, x, value).
 _STRONGEST_PIXEL = """() => {
   const gd = Array.from(document.querySelectorAll('.js-plotly-plot'))
     .find(g => g._fullLayout.title.text.includes('just computed: forward'));
-  const t = gd._fullData.find(d => d.name === 'pixels');
-  const values = t.customdata.map(c => c[4]);
-  let k = 0;
-  values.forEach((v, i) => { if (Math.abs(v) > Math.abs(values[k])) k = i; });
+  const t = gd._fullData.find(d => d.meta && d.meta.pick && d.meta.pick.join() === '0,0');
+  let best = [0, 0];
+  t.z.forEach((row, y) => row.forEach((v, x) => {
+    if (Math.abs(v) > Math.abs(t.z[best[0]][best[1]])) best = [y, x];
+  }));
   const xa = gd._fullLayout['xaxis' + t.xaxis.slice(1)];
   const ya = gd._fullLayout['yaxis' + t.yaxis.slice(1)];
   const r = gd.getBoundingClientRect();
-  return {x: r.left + xa._offset + xa.l2p(t.x[k]), y: r.top + ya._offset + ya.l2p(t.y[k]),
-          row: t.customdata[k][2], col: t.customdata[k][3], value: t.customdata[k][4]};
+  const [row, col] = best;
+  return {x: r.left + xa._offset + xa.l2p(col), y: r.top + ya._offset + ya.l2p(row),
+          row, col, value: t.z[row][col]};
 }"""
 
 # The (rows, columns) of the dense graph's input image (the flattened features).
