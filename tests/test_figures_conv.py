@@ -46,9 +46,10 @@ def test_forward_rows_hold_kernels_and_maps_with_one_symmetric_scale_each() -> N
             assert np.array_equal(got[f], values[f])
     heats = [t for t in fig.data if t.type == "heatmap"]
     for r in range(4):
-        scale = {(t.zmin, t.zmax) for t in heats[3 * r : 3 * r + 3]}
+        scale = {t.coloraxis for t in heats[3 * r : 3 * r + 3]}
         assert len(scale) == 1  # one colour scale per quantity
-        low, high = scale.pop()
+        axis = fig.layout[scale.pop()]
+        low, high = axis.cmin, axis.cmax
         assert low == -high and np.isclose(high, np.abs(want[r]).max())
     assert any(shape.line.width == 3 for shape in fig.layout.shapes)  # the block just run
 
@@ -96,7 +97,8 @@ def test_maps_are_coloured_as_the_explorer_colours_them() -> None:
     s.advance()
     fig = block_figure(SPEC, s.state, 0, sample=1, params=s.state.params, current=True)
     for heat in (t for t in fig.data if t.type == "heatmap"):
-        low, high = heat.colorscale[0][1], heat.colorscale[-1][1]
+        scale = fig.layout[heat.coloraxis].colorscale
+        low, high = scale[0][1], scale[-1][1]
         assert low == COLORSCALE[0][1] and high == COLORSCALE[-1][1]
     red, blue = (int(COLORSCALE[k][1].strip("rgb()").split(",")[0]) for k in (0, -1))
     assert red > 100 > blue  # the low end is red, the high end blue

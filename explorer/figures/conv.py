@@ -141,6 +141,14 @@ def block_figure(
         values = rows[name]
         peak = float(np.nanmax(np.abs(values))) if values.size else 0.0
         peak = peak if peak > 0 and np.isfinite(peak) else 1.0
+        # the row's colour scale, once in the layout rather than in each of its heatmaps
+        scale = f"coloraxis{_id(r + 1)}"
+        layout[scale] = {
+            "colorscale": COLORSCALE,  # the Explorer's: red negative, blue positive
+            "cmin": -peak,
+            "cmax": peak,
+            "showscale": False,
+        }
         for f in range(n_filters):
             n = r * n_filters + f + 1
             axes = {"xaxis": f"x{_id(n)}", "yaxis": f"y{_id(n)}"}
@@ -148,10 +156,7 @@ def block_figure(
             heat: dict[str, Any] = {
                 "type": "heatmap",
                 "z": picture,
-                "zmin": -peak,
-                "zmax": peak,
-                "colorscale": COLORSCALE,  # the Explorer's: red negative, blue positive
-                "showscale": False,
+                "coloraxis": scale,
                 "textfont": {"size": 10},
                 **axes,
             }
