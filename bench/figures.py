@@ -1,4 +1,4 @@
-"""Benchmark of the network figure (DESIGN.md, "Known pitfalls").
+"""Benchmark of the network figure (docs/design.md, "What the browser gets").
 
 Builds ``network_figure`` after one full step, 20 times per case, and reports the median build
 time and the JSON size: for 784-16-16-10 on random 28x28 data against the budgets (25 ms,

@@ -3,7 +3,8 @@
 Traces stay few whatever the edge count; every edge is drawn exactly once; neuron colours are the
 shown values (grey where not computed); a 784-input network is an image with exactly top_k
 input edges; the selection ring, the phase band and the neuron ids in customdata are where they
-belong; and the 784-16-16-10 figure stays under its JSON budget (DESIGN.md, "Known pitfalls").
+belong; and the 784-16-16-10 figure stays under its JSON budget (docs/design.md, "What the
+browser gets").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Import boundaries (DESIGN.md): the engine, data and figures never pull in streamlit; only
+"""Import boundaries (docs/design.md): the engine, data and figures never pull in streamlit; only
 explorer.torch_backend may import torch."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ sits on a shaded band; a small square left of each neuron shows its bias (or wha
 show for it: dL/db, Δb). Output units are labelled with their class names, the shown sample's
 prediction and target marked.
 
-Built for speed (DESIGN.md, "Known pitfalls"): all neurons are one marker trace with
+Built for speed (docs/design.md, "What the browser gets"): all neurons are one marker trace with
 (layer, unit) in ``customdata`` (layer -1 = input) so a click can select one; edges are a few
 line traces per layer bucketed by sign and magnitude, float32 with NaN separators, never one
 trace per edge, each bucket drawn as a few long walks (about one point per edge, remembered:
@@ -700,7 +700,7 @@ def _vmax(*arrays: Array) -> float:
 def _segments(e: _Edges, mask: Array) -> tuple[Array, Array]:
     """x and y (float32) of the masked edges as polylines found by a greedy walk: each step is
     one edge, so about one point per edge, against three (s t NaN) drawn one by one. Edges are
-    most of the JSON (DESIGN.md), and a walk may go on through a neuron into the next layer."""
+    most of the JSON (docs/design.md), and a walk may go on through a neuron into the next layer."""
     idx = np.flatnonzero(mask)
     # A vertex is a neuron (or pixel) of a column: column * 2^20 + unit.
     start = (e.layer[idx] << 20) + e.source[idx]

@@ -1,7 +1,7 @@
 """The network builder in the sidebar: every user choice, returned as ``Settings``.
 
 Each page calls ``settings_sidebar`` itself (not the entry script: AppTest drops sidebar
-widgets defined there after the first rerun, see DESIGN.md). Widgets only offer valid values,
+widgets defined there after the first rerun, see docs/design.md). Widgets only offer valid values,
 so the Settings built from them is always valid; limits come from ``Settings``' field table.
 """
 
