@@ -17,7 +17,7 @@ import statistics
 import time
 from dataclasses import dataclass
 
-from explorer.compare import (
+from explorer.analysis.compare import (
     Comparison,
     class_accuracy,
     data_grid,
@@ -36,7 +36,7 @@ from explorer.figures import (
     compare_metric_figure,
     compare_units_figure,
 )
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "gelu")
 

@@ -69,7 +69,7 @@ def backend_epoch(
     params: Params, x: np.ndarray, y: np.ndarray, batches: list[np.ndarray]
 ) -> Callable[[], None]:
     """One epoch through ``TorchTrainer`` on the cpu, from the same float32 parameters."""
-    from explorer.torch_backend.train import TorchTrainer
+    from explorer.torch_backend.trainer import TorchTrainer
 
     def epoch() -> None:
         trainer = TorchTrainer(DEFAULT_SPEC, CONFIG, params, x, y, device="cpu")

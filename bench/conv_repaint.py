@@ -27,17 +27,21 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import plotly
 from playwright.sync_api import Page, expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))  # local_server
+from local_server import CHROMIUM, CHROMIUM_ARGS, ROOT
 from repaint import PLOTLY_JS, WARMUP, WRAP_WEBSOCKET, serving  # bench/repaint.py
 
 from explorer.engine.conv import BlockGradients
 from explorer.engine.walker import Phase
 from explorer.figures.conv import block_figure
-from explorer.local_server import CHROMIUM, CHROMIUM_ARGS, ROOT
 from explorer.ui.conv_session import ConvSettings, build_conv, phase_name
 
 TIMEOUT_MS = 20_000  # a frame that never comes is a page that changed its titles: say so

@@ -3,7 +3,8 @@
 For the 8x8 digits and the MNIST sample: the hand-made features (all four families, train and
 test rows), logistic regression on them and on each family alone, logistic regression on the
 raw pixels, and the MLP on raw pixels for two shapes (the lesson's 16 ReLU, the classic 16-16
-sigmoid), trained as the page trains it (``explorer.features.MLP_RECIPE``, float32, fast path).
+sigmoid), trained as the page trains it (``explorer.analysis.features.MLP_RECIPE``, float32, fast
+path).
 A fit's time is the best of ``--repeats`` runs; the hand-made fits take their features
 precomputed, as the page's cache hands them over. Target: every fit below ~2 s on the MNIST
 sample. Prints a table and one JSON line. Not part of the test run.
@@ -16,8 +17,7 @@ import json
 import time
 from collections.abc import Callable
 
-from explorer.data import Dataset, load_dataset
-from explorer.features import (
+from explorer.analysis.features import (
     FAMILIES,
     MLP_EPOCHS,
     FeaturePair,
@@ -27,6 +27,7 @@ from explorer.features import (
     mlp,
     raw_pixels,
 )
+from explorer.data import Dataset, load_dataset
 
 SEED = 0
 SHAPES = (((16,), ("relu",), "he_uniform"), ((16, 16), ("sigmoid", "sigmoid"), "xavier_uniform"))

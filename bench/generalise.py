@@ -1,7 +1,8 @@
 """The Generalisation page's numbers. First its default run and smaller training splits: the
 lesson's 784-16-16-10 on the MNIST sample for 15 epochs, train and test accuracy at the end and
 the seconds the run takes (evaluation after every epoch included: what the student waits for).
-Then our numbers against published ones: each recipe of ``explorer.generalise`` (784-100-10 on
+Then our numbers against published ones: each recipe of ``explorer.analysis.generalise``
+(784-100-10 on
 Fashion-MNIST, 784-16-16-10 on full MNIST: ReLU, Adam 1e-3, batches of 64, 10 epochs) trained
 on our engine's fast path and by scikit-learn's MLPClassifier of the same shape, on the same
 rows and mini-batches, in one run: both test accuracies, both training times (evaluation
@@ -18,8 +19,7 @@ import json
 import statistics
 import time
 
-from explorer.data import DataError, available_datasets, load_dataset
-from explorer.generalise import (
+from explorer.analysis.generalise import (
     DEFAULT_EPOCHS,
     LESSON_SETTINGS,
     RECIPES,
@@ -29,6 +29,7 @@ from explorer.generalise import (
     split_sizes,
     start_training,
 )
+from explorer.data import DataError, available_datasets, load_dataset
 
 
 def page_runs(repeats: int) -> list[dict[str, object]]:

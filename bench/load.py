@@ -61,10 +61,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))  # local_server
 from loadclient import Page, Session, SessionError
-
-from explorer.data import available_datasets
-from explorer.local_server import (
+from local_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,
@@ -72,6 +71,8 @@ from explorer.local_server import (
     free_port,
     wait_healthy,
 )
+
+from explorer.data import available_datasets
 
 LESSON = "784-16-16-10"
 SESSION_TTL = 3  # seconds a closed session is kept for a reconnect

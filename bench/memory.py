@@ -62,7 +62,7 @@ def rss_mib() -> float:
 def lesson_run() -> tuple[Any, Any, Any]:
     """(build, act, dataset): the page's own functions and the shared MNIST sample."""
     from explorer.data import load_dataset
-    from explorer.settings import Settings
+    from explorer.state.settings import Settings
     from explorer.ui.session import act, build
 
     dataset = load_dataset("mnist-sample")

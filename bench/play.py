@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import sys
 import time
 import urllib.parse
+from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from explorer.local_server import CHROMIUM, CHROMIUM_ARGS, running_app
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))  # local_server
+from local_server import CHROMIUM, CHROMIUM_ARGS, running_app
 
 WINDOW_S = 6.0
 WINDOWS = 3

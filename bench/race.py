@@ -1,4 +1,4 @@
-"""Why GPUs benchmark: the page's race (``explorer.race``) from the command line.
+"""Why GPUs benchmark: the page's race (``explorer.analysis.race``) from the command line.
 
 784-W-W-10 (ReLU, softmax + cross-entropy, SGD 0.01, float32) on the MNIST sample, the same
 initial weights and batches for the NumPy engine's fast path, torch on the CPU and torch on
@@ -19,8 +19,7 @@ import json
 import platform
 import sys
 
-from explorer.data import load_dataset
-from explorer.race import (
+from explorer.analysis.race import (
     CONTENDERS,
     DEFAULT_BATCH,
     TORCH_CUDA,
@@ -31,6 +30,7 @@ from explorer.race import (
     explain,
     gpu_available,
 )
+from explorer.data import load_dataset
 from explorer.torch_backend import torch_available
 
 

@@ -38,8 +38,9 @@ from typing import Any
 import plotly
 from playwright.sync_api import Page, expect, sync_playwright
 
-from explorer.local_server import CHROMIUM, CHROMIUM_ARGS, ROOT, app_command, free_port
-from explorer.local_server import wait_healthy as healthy
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "deploy"))  # local_server
+from local_server import CHROMIUM, CHROMIUM_ARGS, ROOT, app_command, free_port
+from local_server import wait_healthy as healthy
 
 LESSON = {
     "dataset": "mnist-sample",

@@ -33,8 +33,8 @@ from explorer.engine import (
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper
 from explorer.engine.conv.replay import conv_replay_cost, replay_conv
 from explorer.engine.spec import LayerSpec
-from explorer.settings import Settings
-from explorer.share import MAX_TRAIL_ITEMS
+from explorer.state.settings import Settings
+from explorer.state.share import MAX_TRAIL_ITEMS
 
 SHAPES = {
     "784-16-16-10": ("mnist-sample", (16, 16)),

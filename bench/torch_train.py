@@ -35,7 +35,7 @@ from explorer.engine import (
     init_params,
     train_steps,
 )
-from explorer.torch_backend.train import TorchTrainer, device_name, select_device
+from explorer.torch_backend.trainer import TorchTrainer, device_name, select_device
 
 
 def mlp(*hidden: int) -> NetworkSpec:

@@ -16,10 +16,10 @@ from collections.abc import Callable
 import numpy as np
 from ui import lesson_page  # bench/ui.py
 
-import explorer.ui.training_view as training_view
+import explorer.ui.learned_view as training_view
+from explorer.analysis.learned import GRID, plane_maps
 from explorer.engine import LayerSpec, NetworkSpec, init_params
 from explorer.figures import neuron_maps_figure
-from explorer.views import GRID, plane_maps
 
 MAPS_MS_BUDGET = 20.0
 RERUN_MS_BUDGET = 150.0

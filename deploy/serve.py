@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from local_server import ROOT, app_command, wait_healthy
+
 from explorer.data import MAX_BYTES
-from explorer.local_server import ROOT, app_command, wait_healthy
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 MIB = 1024 * 1024

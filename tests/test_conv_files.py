@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 from explorer.data import DataError, load_dataset
 from explorer.engine import Loaded, Params, SpecError, Stepper
 from explorer.engine.conv import init_conv_params
-from explorer.run_config import RunConfig, save_params
-from explorer.session_file import SessionFileError, load_session, save_session
-from explorer.settings import Settings
+from explorer.state.run_config import RunConfig, save_params
+from explorer.state.session_file import SessionFileError, load_session, save_session
+from explorer.state.settings import Settings
 from explorer.ui.conv_files import FILE_NAME, conv_run_of, load_conv_session, save_conv_session
 from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv
 from tests.conftest import shown

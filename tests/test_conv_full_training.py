@@ -14,10 +14,10 @@ import pytest
 from explorer.data import load_dataset
 from explorer.engine import TrainConfig
 from explorer.engine.conv import ConvBlockSpec, ConvStepper
-from explorer.full_training import FullTraining
-from explorer.run_config import ConfigError, RunConfig, from_dict, from_json, to_dict, to_json
-from explorer.settings import Settings
-from explorer.train import main
+from explorer.state.run_config import ConfigError, RunConfig, from_dict, from_json, to_dict, to_json
+from explorer.state.settings import Settings
+from explorer.training.cli import main
+from explorer.training.full import FullTraining
 
 BLOCKS = (ConvBlockSpec(3, 3, "same", "relu", True),)
 SETTINGS = replace(

@@ -15,7 +15,7 @@ from explorer.engine import LayerSpec, Loaded, Phases, ReplayError, Stepper, Tra
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper
 from explorer.engine.conv.replay import conv_replay_cost, replay_conv
 from explorer.engine.trail import REPLAY_BUDGET_S, FastEpoch
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 from explorer.ui.conv_link import conv_from_query, conv_to_query, linked_fields
 from explorer.ui.conv_session import ConvSettings
 

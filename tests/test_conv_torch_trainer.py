@@ -21,7 +21,7 @@ from explorer.engine.optim import init_opt_state
 torch = pytest.importorskip("torch", reason="torch is not installed (pip install '.[torch]')")
 
 from explorer.torch_backend.conv_model import build_conv_model, conv_model_params  # noqa: E402
-from explorer.torch_backend.train import TorchTrainer  # noqa: E402
+from explorer.torch_backend.trainer import TorchTrainer  # noqa: E402
 
 SPEC = ConvNetSpec(
     (9, 8),

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from explorer.conv_compare import Comparison, compare, matched_width, mlp_params
+from explorer.analysis.conv_compare import Comparison, compare, matched_width, mlp_params
 from explorer.engine.conv import ConvBlockSpec
 from explorer.figures.conv import kernel_strip_figure
+from explorer.ui.conv_learned_view import COMPARED
 from explorer.ui.conv_session import CONV_KEY, ConvSettings, build_conv
-from explorer.ui.conv_training import COMPARED
 
 APP = str(Path(__file__).parents[1] / "app.py")
 

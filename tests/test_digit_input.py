@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from explorer.data import Dataset, load_digits_8x8, load_mnist_sample
-from explorer.digit_input import (
+from explorer.data.digit_input import (
     EmptyDrawing,
     area_resize,
     centre_of_mass,

@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from explorer.data import Dataset, load_digits_8x8, load_mnist_sample, make_toy
-from explorer.digit_input import rasterize, to_digits_8x8, to_mnist
+from explorer.data.digit_input import rasterize, to_digits_8x8, to_mnist
 from explorer.engine import Params, forward, predict_classes
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 from explorer.ui.draw_view import (
     BRUSH_PX,
     CANVAS_KEY,

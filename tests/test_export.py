@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from explorer.engine import ACTIVATIONS, forward, init_params, predict_classes
-from explorer.export import sequential_code, standalone_script, torch_state_dict
+from explorer.state.export import sequential_code, standalone_script, torch_state_dict
 from tests.conftest import net
 
 CASES = [

@@ -1,4 +1,5 @@
-"""The Features page's pipelines (explorer.features): what each hand-made family measures, on
+"""The Features page's pipelines (explorer.analysis.features): what each hand-made family measures,
+on
 images whose answer is known, and the three pipelines on the 8x8 digits."""
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from explorer.data import load_digits_8x8
-from explorer.features import (
+from explorer.analysis.features import (
     FAMILIES,
     family_features,
     feature_maps,
@@ -23,6 +23,7 @@ from explorer.features import (
     shape_measures,
     strokes,
 )
+from explorer.data import load_digits_8x8
 from explorer.figures.features import feature_maps_figure
 
 DIGITS = load_digits_8x8()
@@ -162,7 +163,7 @@ def test_the_maps_figure_draws_each_map_titled_on_its_own_range() -> None:
 
 
 def test_the_pipelines_import_no_streamlit_and_no_slow_library_until_used() -> None:
-    code = "import sys, explorer.features; print(' '.join(sorted(sys.modules)))"
+    code = "import sys, explorer.analysis.features; print(' '.join(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {m.split(".")[0] for m in out.stdout.split()}
     assert not loaded & {"streamlit", "plotly", "torch", "sklearn", "scipy"}

@@ -8,8 +8,17 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from explorer.analysis.features import (
+    FAMILIES,
+    HAND,
+    MLP,
+    MLP_EPOCHS,
+    PIXELS,
+    hand_made,
+    mlp,
+    raw_pixels,
+)
 from explorer.data import load_digits_8x8
-from explorer.features import FAMILIES, HAND, MLP, MLP_EPOCHS, PIXELS, hand_made, mlp, raw_pixels
 
 APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "app_pages/features.py"

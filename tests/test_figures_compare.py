@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from explorer.compare import (
+from explorer.analysis.compare import (
     Comparison,
     class_accuracy,
     data_grid,
@@ -29,7 +29,7 @@ from explorer.figures import (
     compare_metric_figure,
     compare_units_figure,
 )
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 
 BASE = Settings(dataset="circle", n_points=200, hidden_sizes=(4, 4))
 

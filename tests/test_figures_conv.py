@@ -10,7 +10,7 @@ from explorer.engine import LayerSpec, TrainConfig
 from explorer.engine.conv import BlockGradients, ConvBlockSpec, ConvNetSpec, ConvStepper
 from explorer.engine.conv.pixel import Field
 from explorer.figures.conv import block_figure, image_figure
-from explorer.figures.network import COLORSCALE
+from explorer.figures.style import COLORSCALE
 
 SPEC = ConvNetSpec(
     (9, 9), (ConvBlockSpec(3, 3, "valid", "relu", True),), (LayerSpec(3, "softmax"),)

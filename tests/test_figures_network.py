@@ -23,9 +23,9 @@ import pytest
 
 import explorer.figures
 from explorer.engine import NetworkSpec, Params, Phase, Stepper, TrainConfig
+from explorer.engine.units import QUANTITIES, shown, unit_values
 from explorer.figures import NODE_TRACE, build, network_figure, neuron_at
 from explorer.figures.network import HOVER_EDGES, NOT_COMPUTED, hover_limited
-from explorer.inspector import QUANTITIES, shown, unit_values
 from tests.conftest import graph_labels, net, validated_figure
 
 SMALL = net((2, 3, 2), "sigmoid", "sigmoid", "mse")

@@ -7,6 +7,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from explorer.analysis.learned import (
+    GRID,
+    class_accuracy,
+    confusion_matrix,
+    histograms,
+    misclassified,
+    plane_bounds,
+    plane_maps,
+    predict,
+    wrong,
+)
 from explorer.data import load_digits_8x8, make_toy
 from explorer.engine import Stepper, TrainConfig, init_params, predict_classes
 from explorer.figures import (
@@ -21,18 +32,7 @@ from explorer.figures import (
     probabilities_figure,
     weight_images_figure,
 )
-from explorer.settings import Settings
-from explorer.views import (
-    GRID,
-    class_accuracy,
-    confusion_matrix,
-    histograms,
-    misclassified,
-    plane_bounds,
-    plane_maps,
-    predict,
-    wrong,
-)
+from explorer.state.settings import Settings
 from tests.conftest import net
 
 PLANE = net((2, 6, 6, 1), "tanh", "sigmoid", "binary_cross_entropy")

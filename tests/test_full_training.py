@@ -10,10 +10,10 @@ import pytest
 
 from explorer.data import load_dataset
 from explorer.engine import encode_targets, init_opt_state, init_params, train_epoch
-from explorer.full_training import FIRST_CHUNK, FullTraining, make_trainer
-from explorer.run_config import RunConfig
-from explorer.settings import Settings
+from explorer.state.run_config import RunConfig
+from explorer.state.settings import Settings
 from explorer.torch_backend import TorchMissingError
+from explorer.training.full import FIRST_CHUNK, FullTraining, make_trainer
 
 SETTINGS = Settings(
     dataset="spiral",

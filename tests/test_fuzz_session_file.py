@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from explorer.data import TOY_NAMES
 from explorer.engine import Stepper
-from explorer.session_file import SavedSession, SessionFileError, load_session, save_session
-from explorer.settings import Settings
+from explorer.state.session_file import SavedSession, SessionFileError, load_session, save_session
+from explorer.state.settings import Settings
 from explorer.ui.datasets import dataset_for
 
 DATASETS = (*TOY_NAMES, "mnist-sample", "digits-8x8")

@@ -1,4 +1,5 @@
-"""It generalises (explorer.generalise, no Streamlit): test accuracy comes from the held-out
+"""It generalises (explorer.analysis.generalise, no Streamlit): test accuracy comes from the
+held-out
 rows only, a small split overfits, the gallery's confidences are the network's probabilities,
 and the check trains our network and scikit-learn's on the same rows."""
 
@@ -9,10 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from explorer.data import Dataset, load_digits_8x8, load_mnist_sample, make_toy
-from explorer.engine import epoch_batches, epoch_order, evaluate
-from explorer.figures.generalise import accuracy_figure, gallery_figure
-from explorer.generalise import (
+from explorer.analysis.generalise import (
     FASHION,
     LESSON_SETTINGS,
     Check,
@@ -26,7 +24,10 @@ from explorer.generalise import (
     start_training,
     train_split,
 )
-from explorer.settings import Settings
+from explorer.data import Dataset, load_digits_8x8, load_mnist_sample, make_toy
+from explorer.engine import epoch_batches, epoch_order, evaluate
+from explorer.figures.generalise import accuracy_figure, gallery_figure
+from explorer.state.settings import Settings
 
 MNIST = load_mnist_sample()
 

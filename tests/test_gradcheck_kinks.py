@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.analysis.gradient_verdict import gradient_verdict
 from explorer.engine import Params, gradient_check, init_params
-from explorer.gradient_verdict import gradient_verdict
 from tests.conftest import net
 
 SPEC = net((3, 4, 2), "relu", "softmax", "cross_entropy")

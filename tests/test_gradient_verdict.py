@@ -7,8 +7,8 @@ import dataclasses
 
 import numpy as np
 
+from explorer.analysis.gradient_verdict import TOLERANCE, gradient_verdict
 from explorer.engine import GradientCheck, gradient_check, init_params
-from explorer.gradient_verdict import TOLERANCE, gradient_verdict
 from tests.conftest import net
 
 SPEC = net((3, 5, 4, 2), "tanh", "softmax", "cross_entropy")

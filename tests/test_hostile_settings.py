@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.settings import MAX_HIDDEN_LAYERS, MAX_UNITS, limits
+from explorer.state.settings import MAX_HIDDEN_LAYERS, MAX_UNITS, limits
 from explorer.ui.sidebar import RATES
 
 ROOT = Path(__file__).parents[1]

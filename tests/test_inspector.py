@@ -17,18 +17,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from explorer.engine import ACTIVATIONS, LOSS_FUNCTIONS, NetworkSpec, Stepper, TrainConfig
-from explorer.figures import network_figure
-from explorer.inspector import (
+from explorer.analysis.inspector import (
     NeuronReport,
     equation,
     inspect_neuron,
     layer_name,
     num,
-    shown,
-    unit_values,
     weights_used,
 )
+from explorer.engine import ACTIVATIONS, LOSS_FUNCTIONS, NetworkSpec, Stepper, TrainConfig
+from explorer.engine.units import shown, unit_values
+from explorer.figures import network_figure
 from tests.conftest import graph_labels, net
 
 SIGMOID_MSE = net((2, 3, 2), "sigmoid", "sigmoid", "mse")
@@ -361,7 +360,7 @@ def test_any_network_any_phase(
 
 
 def test_inspector_imports_neither_streamlit_nor_plotly() -> None:
-    code = "import sys, explorer.inspector; print(' '.join(sys.modules))"
+    code = "import sys, explorer.analysis.inspector; print(' '.join(sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = {m.split(".")[0] for m in out.stdout.split()}
     assert not loaded & {"streamlit", "plotly", "torch"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from explorer.conv_compare import compare, matched_width, mlp_params
+from explorer.analysis.conv_compare import compare, matched_width, mlp_params
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec
 from explorer.engine.conv.pixel import receptive_field
 from explorer.lessons import load_lessons

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from explorer.analysis.race import DEFAULT_BATCH, flops_per_sample, race_spec
 from explorer.lessons import load_lessons
-from explorer.race import DEFAULT_BATCH, flops_per_sample, race_spec
 from explorer.ui.datasets import dataset_for
 
 APP = str(Path(__file__).parents[1] / "app.py")

@@ -1,4 +1,4 @@
-"""explorer/local_server.py: the command that starts the app on a loopback port and the wait
+"""deploy/local_server.py: the command that starts the app on a loopback port and the wait
 for its health check, which refuses a server that died or never answered. The browser tests
 and tests/test_load_client.py start the real app with both."""
 
@@ -11,8 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from explorer.local_server import app_command, free_port, running_app, wait_healthy
+from local_server import app_command, free_port, running_app, wait_healthy
 
 
 def test_the_command_runs_this_checkouts_app_on_loopback() -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.compare import PRESETS, Comparison, run_comparison, variants_of, vary
+from explorer.analysis.compare import PRESETS, Comparison, run_comparison, variants_of, vary
 from explorer.engine import ACTIVATIONS
 
 APP = str(Path(__file__).parents[1] / "app.py")

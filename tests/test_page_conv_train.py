@@ -10,8 +10,8 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.engine.conv import ConvNetSpec
-from explorer.full_training import FullTraining
-from explorer.run_config import from_json, to_json
+from explorer.state.run_config import from_json, to_json
+from explorer.training.full import FullTraining
 from explorer.ui.conv_session import CONV_KEY, ConvRun
 
 APP = str(Path(__file__).parents[1] / "app.py")

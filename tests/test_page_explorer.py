@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer.inspector import num
+from explorer.analysis.inspector import num
 from explorer.ui.explorer_view import PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.session import PlayClock
 

@@ -16,11 +16,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import explorer.ui.generalise_view as view
-from explorer.digit_input import rasterize, to_mnist
-from explorer.full_training import FullTraining
-from explorer.generalise import LESSON_SETTINGS, Recipe, curves, gallery, outputs_on_test
+from explorer.analysis.generalise import LESSON_SETTINGS, Recipe, curves, gallery, outputs_on_test
+from explorer.analysis.learned import predict
+from explorer.data.digit_input import rasterize, to_mnist
+from explorer.training.full import FullTraining
 from explorer.ui.draw_view import BRUSH_PX, CANVAS_PX
-from explorer.views import predict
 
 APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "app_pages/generalise.py"

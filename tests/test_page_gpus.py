@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import explorer.race as race
-from explorer.race import Race
+import explorer.analysis.race as race
+from explorer.analysis.race import Race
 
 APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "app_pages/gpus.py"

@@ -18,8 +18,8 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.data import available_datasets
 from explorer.engine import REPLAY_BUDGET_S, Params, replay_cost
-from explorer.run_config import RunConfig, save_params
-from explorer.share import TRAIL_KEY, from_query
+from explorer.state.run_config import RunConfig, save_params
+from explorer.state.share import TRAIL_KEY, from_query
 from explorer.ui.draw_view import MAX_POINTS, parse_strokes
 from tests.conftest import shown
 

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 import explorer.torch_backend as tb
 from explorer.data import DataError
-from explorer.full_training import FullTraining
-from explorer.run_config import from_json, to_json
+from explorer.state.run_config import from_json, to_json
+from explorer.training.full import FullTraining
 
 APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "app_pages/train.py"
@@ -125,7 +125,7 @@ def test_without_torch_the_option_is_disabled_and_says_how_to_install(
 
 
 def test_a_failed_mnist_download_says_why(at: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
-    import explorer.ui.train_view as view
+    import explorer.ui.full_training_view as view
 
     def offline() -> None:
         raise DataError("Could not download train-images-idx3-ubyte.gz (offline).")

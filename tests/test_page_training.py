@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import explorer.ui.training_view as training_view
+import explorer.ui.learned_view as training_view
 from explorer.engine import NonFiniteError
 
 APP = str(Path(__file__).parents[1] / "app.py")

@@ -3,17 +3,13 @@ Stop, and the path without a GPU (no streamlit)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from functools import cache
 
 import numpy as np
 import pytest
 
-import explorer.race as race
-from explorer.data import Dataset, load_mnist_sample
-from explorer.engine import LayerSpec, NetworkSpec
-from explorer.race import (
+import explorer.analysis.race as race
+from explorer.analysis.race import (
     NUMPY,
     TORCH_CPU,
     TORCH_CUDA,
@@ -26,6 +22,8 @@ from explorer.race import (
     steps_for,
     time_cell,
 )
+from explorer.data import Dataset, load_mnist_sample
+from explorer.engine import LayerSpec, NetworkSpec
 
 
 @cache
@@ -185,9 +183,3 @@ def test_a_race_too_narrow_for_the_arithmetic_to_dominate_says_so() -> None:
 
 def test_no_explanation_before_both_ends_have_run() -> None:
     assert explain(_race(_cell("numpy", 16, 0.004))) == []
-
-
-def test_importing_the_race_imports_neither_streamlit_nor_torch() -> None:
-    code = "import sys, explorer.race; print('streamlit' in sys.modules, 'torch' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]

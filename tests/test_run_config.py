@@ -11,7 +11,7 @@ import pytest
 
 from explorer.data import DataError
 from explorer.engine import init_params
-from explorer.run_config import (
+from explorer.state.run_config import (
     ConfigError,
     RunConfig,
     from_dict,
@@ -21,7 +21,7 @@ from explorer.run_config import (
     to_dict,
     to_json,
 )
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 from tests.conftest import net
 
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from explorer.data import TOY_NAMES
 from explorer.engine import Edit, FastEpoch, Phases, TrainConfig
-from explorer.settings import Settings
-from explorer.share import from_query, to_query
+from explorer.state.settings import Settings
+from explorer.state.share import from_query, to_query
 
 DATASETS = (*TOY_NAMES, "mnist-sample", "digits-8x8")
 

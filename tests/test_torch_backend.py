@@ -38,7 +38,7 @@ from explorer.torch_backend import (  # noqa: E402
     torch_available,
 )
 from explorer.torch_backend.model import build_model, model_params  # noqa: E402
-from explorer.torch_backend.train import (  # noqa: E402
+from explorer.torch_backend.trainer import (  # noqa: E402
     TorchTrainer,
     available_devices,
     select_device,
@@ -302,8 +302,8 @@ def test_without_torch_the_package_imports_and_says_how_to_install(
 
 def test_importing_the_package_does_not_import_torch() -> None:
     code = (
-        "import sys; import explorer.torch_backend as tb, explorer.train, explorer.full_training, "
-        "explorer.run_config, explorer.ui.train_view; "
+        "import sys; import explorer.torch_backend as tb, explorer.training.cli, "
+        "explorer.training.full, explorer.state.run_config, explorer.ui.full_training_view; "
         "print('torch' in sys.modules, tb.torch_available())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,4 +1,5 @@
-"""``python -m explorer.train``: a config in, parameters and metrics out; clear messages (exit
+"""``python -m explorer.training.cli``: a config in, parameters and metrics out; clear messages
+(exit
 2, no traceback) for configs it cannot use; and DistributedDataParallel under torchrun giving
 the single-process numbers."""
 
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from explorer.run_config import load_params
-from explorer.train import main
+from explorer.state.run_config import load_params
+from explorer.training.cli import main
 
 TINY = {
     "dataset": "circle",
@@ -39,7 +40,9 @@ def write(tmp_path: Path, config: dict[str, object], name: str = "run.json") -> 
 
 
 def cli(*args: str, prefix: str = "") -> subprocess.CompletedProcess[str]:
-    code = f"{prefix}import sys; from explorer.train import main; sys.exit(main(sys.argv[1:]))"
+    code = (
+        f"{prefix}import sys; from explorer.training.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
     )
@@ -157,7 +160,7 @@ def test_ddp_on_two_cpu_processes_matches_one_process(tmp_path: Path) -> None:
         [
             # --standalone: a local rendezvous on a port the launcher picks itself
             sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-            "-m", "explorer.train", "--config", str(path), "--out", str(tmp_path / "ddp"),
+            "-m", "explorer.training.cli", "--config", str(path), "--out", str(tmp_path / "ddp"),
         ],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip

@@ -10,20 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from explorer.data import make_toy
-from explorer.engine import (
-    LayerSpec,
-    NetworkSpec,
-    Params,
-    Stepper,
-    TrainConfig,
-    backward,
-    error,
-    forward,
-    init_params,
-    predict_classes,
-)
-from explorer.views import (
+from explorer.analysis.learned import (
     GRID,
     batch_gradient_norms,
     class_accuracy,
@@ -38,6 +25,19 @@ from explorer.views import (
     predict,
     unit_health,
     wrong,
+)
+from explorer.data import make_toy
+from explorer.engine import (
+    LayerSpec,
+    NetworkSpec,
+    Params,
+    Stepper,
+    TrainConfig,
+    backward,
+    error,
+    forward,
+    init_params,
+    predict_classes,
 )
 from tests.conftest import net
 
@@ -103,7 +103,7 @@ def test_decision_map_per_head() -> None:
 
 
 def test_predict_goes_in_chunks_and_equals_forward(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("explorer.views.EVAL_CHUNK", 7)
+    monkeypatch.setattr("explorer.analysis.learned.EVAL_CHUNK", 7)
     spec = net((4, 5, 3), "relu", "softmax", "cross_entropy")
     params = params_of(spec)
     x = np.random.default_rng(1).normal(size=(30, 4)).astype(np.float32)

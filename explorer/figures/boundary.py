@@ -1,7 +1,8 @@
 """The input plane of a 2-D dataset: what the network outputs everywhere in it, with the data on
 top, and every neuron's own map laid out as the network (the Playground's signature view).
 
-Pure functions of ``explorer.views.PlaneMaps`` and the data. Colours follow the Playground:
+Pure functions of ``explorer.analysis.learned.PlaneMaps`` and the data. Colours follow the
+Playground:
 class 0 orange, class 1 blue, with a neutral grey halfway; more classes take a qualitative
 palette. Test points carry a dark outline and the ones the network gets wrong a red ring.
 
@@ -19,15 +20,14 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.analysis.learned import PlaneMaps, decision_map
 from explorer.engine import NetworkSpec, Params
 from explorer.engine.types import Array
 from explorer.figures.build import figure
-from explorer.figures.network import COLORSCALE
-from explorer.views import PlaneMaps, decision_map
+from explorer.figures.style import CLASS_PALETTE, COLORSCALE
 
 ORANGE, NEUTRAL, BLUE = "#f59322", "#e8eaeb", "#0877bd"
 TWO_CLASSES = [[0.0, ORANGE], [0.5, NEUTRAL], [1.0, BLUE]]
-CLASS_PALETTE = ("#f59322", "#0877bd", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 WRONG = "#d62728"
 TILE = 30  # most grid points per side of a neuron's tile
 TILE_GAP = 8  # between tiles of a column, in tile points

@@ -3,7 +3,8 @@
 activation histograms, decision boundaries, accuracy per class).
 
 Pure functions of their arguments: whatever needs a forward pass (histograms, boundaries, the
-per-class accuracy) is computed by ``explorer.compare`` and handed in as arrays. Each variant
+per-class accuracy) is computed by ``explorer.analysis.compare`` and handed in as arrays. Each
+variant
 keeps one colour across every figure. Histograms are drawn as bars of precomputed counts, so a
 figure carries tens of numbers per panel, never the raw activations.
 
@@ -19,12 +20,12 @@ from typing import Any
 import numpy as np
 from plotly.colors import sample_colorscale
 
-from explorer.compare import Comparison, Grid, VariantRun
+from explorer.analysis.compare import Comparison, Grid, VariantRun
+from explorer.analysis.gallery import FACTS, curve
 from explorer.engine.types import Array
 from explorer.figures.build import figure
-from explorer.figures.curves import PALETTE
-from explorer.gallery import FACTS, curve
-from explorer.settings import MAX_HIDDEN_LAYERS
+from explorer.figures.style import PALETTE
+from explorer.state.settings import MAX_HIDDEN_LAYERS
 
 CLASS_COLOURS = ("#f59322", "#0877bd")  # the Playground's orange (class 0) and blue (class 1)
 # the background is a paler version of the class colours, so the points stay visible on it

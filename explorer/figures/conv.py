@@ -22,7 +22,7 @@ from explorer.engine.conv.pixel import Field
 from explorer.engine.spec import Params
 from explorer.engine.types import Array
 from explorer.figures.build import figure
-from explorer.figures.network import COLORSCALE
+from explorer.figures.style import COLORSCALE
 
 MAP_ROWS = ("z", "a", "pooled")  # a pick's row: 0, 1, 2
 GREYS = get_colorscale("Greys")  # white to black: ink dark

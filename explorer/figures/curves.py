@@ -16,8 +16,8 @@ from typing import Any
 import plotly.graph_objects as go
 
 from explorer.figures.build import figure
+from explorer.figures.style import PALETTE
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
 MOST_TICKS = 8  # whole-number ticks on the x axis at most
 
 

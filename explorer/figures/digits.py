@@ -21,10 +21,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 
+from explorer.analysis.learned import class_probabilities
 from explorer.engine.types import Array
 from explorer.figures.build import figure
-from explorer.figures.network import COLORSCALE
-from explorer.views import class_probabilities
+from explorer.figures.style import COLORSCALE
 
 INK = [[0.0, "white"], [1.0, "black"]]
 RIGHT, WRONG, OTHER, LABEL = "#1f77b4", "#d62728", "#b0b8c1", "#2ca02c"

@@ -4,7 +4,7 @@ largest value is black), so a faint stroke map still shows its shape.
 
 The MLP's first-layer weights and the confusion matrices are ``explorer.figures.digits``'
 figures. Pure function of arrays; left out: streamlit and the features' arithmetic
-(``explorer.features``).
+(``explorer.analysis.features``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Gallery tiles are laid out as ``explorer.figures.digits``' galleries are (its gr
 and labels); under a right digit, its class and the probability given to it, in blue; under a
 wrong one, true → predicted with the probability of the choice, and the probability the true
 class got, in red. Pure functions of arrays; left out: streamlit and the arithmetic
-(``explorer.generalise``).
+(``explorer.analysis.generalise``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from explorer.analysis.generalise import Curves, Guess
 from explorer.engine.types import Array
 from explorer.figures.build import figure
-from explorer.figures.curves import PALETTE, whole_ticks
+from explorer.figures.curves import whole_ticks
 from explorer.figures.digits import INK, RIGHT, ROW_PX, WRONG, _figure, _Grid, _image, _label
-from explorer.generalise import Curves, Guess
+from explorer.figures.style import PALETTE
 
 GAP_FILL = "rgba(214, 39, 40, 0.12)"  # the train-test gap, the colour of a mistake, faint
 

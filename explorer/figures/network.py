@@ -43,12 +43,12 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale
 
 from explorer.engine import NetworkSpec, Phase, StepState
 from explorer.engine.types import Array
+from explorer.engine.units import DERIVATIVES, QUANTITIES, shown, unit_values
 from explorer.figures.build import figure
-from explorer.inspector import DERIVATIVES, QUANTITIES, shown, unit_values
+from explorer.figures.style import COLORSCALE
 
 HEIGHT = 540
 IMAGE_INPUT_OVER = 64  # inputs larger than this are drawn as an image, not as neurons
@@ -74,9 +74,6 @@ _WALKS_LOCK = threading.Lock()
 
 NOT_COMPUTED = "#dcdcdc"
 MUTED_EDGE = "rgba(190,190,190,0.35)"
-# Red negative, blue positive; made symmetric by cmin = -cmax. Given as its colours: plotly.js
-# has its own "RdBu", the other way round.
-COLORSCALE = get_colorscale("RdBu")
 # As #rrggbbaa (alpha 0.35, 0.6, 0.85): shorter in the JSON than rgba(), one per edge trace.
 _POSITIVE = ("#4393c359", "#2166ac99", "#053061d9")
 _NEGATIVE = ("#d6604d59", "#b2182b99", "#67001fd9")

@@ -2,7 +2,7 @@
 against the hidden width, one colour per contender, both axes logarithmic; on the right each
 contender's measured matmul rate is a dashed line of its colour, the ceiling it works against.
 
-A pure function of plain numbers; left out: streamlit, the timing (``explorer.race``).
+A pure function of plain numbers; left out: streamlit, the timing (``explorer.analysis.race``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import plotly.graph_objects as go
 
 from explorer.figures.build import figure
-from explorer.figures.curves import PALETTE
+from explorer.figures.style import PALETTE
 
 GAP = 0.12  # between the two panels, as a share of the width
 

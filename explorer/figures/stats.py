@@ -3,7 +3,8 @@ range (the 784 input weights are far smaller than the hidden ones). They show wh
 cannot: activations piled at a sigmoid's or tanh's ends (saturated units), ReLUs stuck at zero
 (dead units), weights spreading out as they grow.
 
-Takes histograms already binned (``explorer.views.histogram``), so a figure carries 30 bars a
+Takes histograms already binned (``explorer.analysis.learned.histogram``), so a figure carries 30
+bars a
 layer, not every value. Gradient norms over time are a ``curves_figure``. Left out: streamlit.
 """
 
@@ -15,9 +16,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.analysis.learned import Histogram
 from explorer.figures.build import figure
-from explorer.figures.curves import PALETTE
-from explorer.views import Histogram
+from explorer.figures.style import PALETTE
 
 PANEL_GAP = 0.04  # between panels, as a share of the figure's width
 

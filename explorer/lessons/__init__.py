@@ -28,7 +28,7 @@ import yaml
 from explorer.data.registry import BUILTIN_TITLES
 from explorer.engine import Event, LayerSpec, Phases, SpecError
 from explorer.engine.conv import ConvBlockSpec
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 from explorer.ui.pages import PAGES
 
 if TYPE_CHECKING:

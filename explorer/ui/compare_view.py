@@ -9,7 +9,7 @@ round of chunks updates the progress bar and stores a snapshot of the comparison
 st.session_state, so the Stop button (any click interrupts a running script) leaves the steps
 done so far on screen, every variant at the same step.
 
-Left out: the math (``explorer.compare``) and the drawing (``explorer.figures.compare``).
+Left out: the math (``explorer.analysis.compare``) and the drawing (``explorer.figures.compare``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import streamlit as st
 
-from explorer.compare import (
+from explorer.analysis.compare import (
     MAX_VARIANTS,
     MIN_VARIANTS,
     PRESETS,
@@ -36,6 +36,8 @@ from explorer.compare import (
     variants_of,
     vary,
 )
+from explorer.analysis.gallery import FACTS
+from explorer.analysis.inspector import equation
 from explorer.data import Dataset
 from explorer.engine import ACTIVATIONS, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpecError
 from explorer.figures import (
@@ -47,9 +49,7 @@ from explorer.figures import (
     compare_metric_figure,
     compare_units_figure,
 )
-from explorer.gallery import FACTS
-from explorer.inspector import equation
-from explorer.settings import MAX_HIDDEN_LAYERS, Settings, limits
+from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings, limits
 from explorer.ui.datasets import dataset_for
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Run

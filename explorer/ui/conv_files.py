@@ -1,6 +1,6 @@
 """The Convolution page's session file: its CNN in one download, and back.
 
-The Explorer's container (``explorer.session_file``: an uncompressed ``.npz``, no pickles,
+The Explorer's container (``explorer.state.session_file``: an uncompressed ``.npz``, no pickles,
 checked against its caps before anything is allocated) under a format of its own: the
 parameters and optimizer buffers at the start of the current mini-batch, the kernel history
 the training views draw (``kernel_steps`` (n,) and ``kernel_maps`` (n, F, C, k, k)), and a
@@ -9,7 +9,7 @@ the training views draw (``kernel_steps`` (n,) and ``kernel_maps`` (n, F, C, k, 
 the current batch and the metrics. Loading checks every part, builds the network off to the
 side, stands at the start of the batch and runs those phases again (``replay_conv``, within
 one step); only then does it replace the page's network, through ``explorer.ui.guard``.
-The panel also opens a ``params.npz`` that ``python -m explorer.train`` wrote for a CNN, in
+The panel also opens a ``params.npz`` that ``python -m explorer.training.cli`` wrote for a CNN, in
 place of the page's parameters when it fits the builder's network.
 """
 
@@ -29,8 +29,8 @@ from explorer.engine.conv.replay import replay_conv
 from explorer.engine.optim import fits
 from explorer.engine.trail import replayable
 from explorer.engine.types import Array
-from explorer.run_config import load_params
-from explorer.session_file import (
+from explorer.state.run_config import load_params
+from explorer.state.session_file import (
     CONV_FORMAT,
     MAX_METRICS,
     VERSION,
@@ -41,8 +41,8 @@ from explorer.session_file import (
     read_session_npz,
     split_trail,
 )
-from explorer.settings import Settings
-from explorer.share import TRAIL_KEY
+from explorer.state.settings import Settings
+from explorer.state.share import TRAIL_KEY
 from explorer.ui.conv_link import conv_from_query, conv_to_query
 from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv, image_datasets
 from explorer.ui.datasets import dataset_for
@@ -245,7 +245,7 @@ def _load() -> None:
 
 
 def _open_params() -> None:
-    """A ``params.npz`` of ``python -m explorer.train`` in place of the page's parameters
+    """A ``params.npz`` of ``python -m explorer.training.cli`` in place of the page's parameters
     (the builder's network: the file must fit it); Back undoes it."""
     upload = st.session_state.get("cw_params_file")
     if upload is None:
@@ -295,7 +295,7 @@ def conv_files_panel() -> None:
     )
     show_refusal(CONV_SESSION_FILE)
     st.file_uploader(
-        "Open a CNN trained on the command line (params.npz of python -m explorer.train)",
+        "Open a CNN trained on the command line (params.npz of python -m explorer.training.cli)",
         type=["npz"],
         key="cw_params_file",
         on_change=_open_params,

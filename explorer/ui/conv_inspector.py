@@ -8,7 +8,7 @@ from the engine (``explorer.engine.conv.pixel``); nothing is recomputed here but
 
 The gradient check (``explorer.engine.conv.conv_gradient_check``, up to 40 entries of each
 parameter array) is reported per block and dense layer as the Explorer reports its own
-(``explorer.gradient_verdict``): entries whose p ± h straddle a ReLU's kink or a max-pool's
+(``explorer.analysis.gradient_verdict``): entries whose p ± h straddle a ReLU's kink or a max-pool's
 switch are counted as not compared, so a fresh CNN, whose zero biases put the ReLUs of every
 blank patch at z = 0, passes on its weights and says how many biases it could not check.
 """
@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from explorer.analysis.gradient_verdict import TOLERANCE, GradientVerdict, layer_verdict
 from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.conv import BlockGradients, BlockTrace, ConvNetSpec, conv_gradient_check
 from explorer.engine.conv.pixel import input_window, kernel_der_terms, receptive_field
 from explorer.engine.gradcheck import GradientCheck
-from explorer.gradient_verdict import TOLERANCE, GradientVerdict, layer_verdict
 from explorer.ui.conv_session import ConvRun, Pixel, phase_name
 from explorer.ui.inspector_view import Checked, show_check
 

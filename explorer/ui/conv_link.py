@@ -2,7 +2,7 @@
 address bar, and opening such a link on a session's first run.
 
 The link's fields are ``ConvSettings``' own, read from its dataclass fields (as
-``explorer.share`` reads ``Settings``'), each written by its type: numbers and names as text,
+``explorer.state.share`` reads ``Settings``'), each written by its type: numbers and names as text,
 a tuple of conv blocks as ``filters:kernel:padding:activation:pool`` per block (pool 1 or 0),
 dense layers as ``size:activation``. A field missing from a link takes its default, and so
 does a block's missing trailing part, so links stay valid when fields are added. Numbers and
@@ -10,7 +10,7 @@ names are checked against the Explorer's ``Settings`` table where the name is on
 fields (learning rate, batch size, seed, optimizer, ...), and a slider's value against what
 the builder offers (``_OFFERED``); a field of no known range is left
 out of links (a test asserts every field has one). ``net=cnn`` marks a CNN link; the trail
-is ``explorer.share``'s text, its training settings read as changes from the link's own.
+is ``explorer.state.share``'s text, its training settings read as changes from the link's own.
 Reading never raises: what cannot be used is named in the warnings and takes its default.
 
 Opening replays the trail (``explorer.engine.conv.replay``, budgeted before any work) on a
@@ -33,8 +33,8 @@ from explorer.engine.conv import ConvBlockSpec
 from explorer.engine.conv.replay import replay_conv
 from explorer.engine.conv.spec import MAX_BLOCKS, MAX_DENSE
 from explorer.engine.trail import Event, replayable
-from explorer.settings import Settings
-from explorer.share import MAX_VALUE_CHARS, TRAIL_KEY, read_trail, trail_text
+from explorer.state.settings import Settings
+from explorer.state.share import MAX_VALUE_CHARS, TRAIL_KEY, read_trail, trail_text
 from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv, image_datasets
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.sidebar import RATES

@@ -23,7 +23,7 @@ from explorer.engine import LayerSpec, NonFiniteError, Params, TrainConfig
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper, evaluate_conv
 from explorer.engine.types import Array
 from explorer.engine.walker import Phase
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 from explorer.ui.datasets import dataset_for
 from explorer.ui.inspector_view import Checked
 from explorer.ui.session import Metrics, PlayClock, epochs_text

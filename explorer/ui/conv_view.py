@@ -32,9 +32,10 @@ from explorer.engine.conv.spec import KERNELS, MAX_BLOCKS, MAX_DENSE, MAX_FILTER
 from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
 from explorer.figures.conv_dense import dense_figure, dense_phase, feature_grid
 from explorer.figures.network import IMAGE_INPUT_OVER
-from explorer.settings import MAX_UNITS, Settings
+from explorer.state.settings import MAX_UNITS, Settings
 from explorer.ui.conv_files import conv_files_panel
 from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
+from explorer.ui.conv_learned_view import training_tab
 from explorer.ui.conv_link import open_conv_link, write_conv_link
 from explorer.ui.conv_session import (
     CONV_KEY,
@@ -46,7 +47,6 @@ from explorer.ui.conv_session import (
     image_datasets,
     phase_name,
 )
-from explorer.ui.conv_training import training_tab
 from explorer.ui.explorer_view import KEYS_HELP, PLAY_INTERVAL, PLAY_MOST_PER_TICK, PLAY_RATE
 from explorer.ui.graph_view import kept_chart, pick_of
 from explorer.ui.guard import Commit, guard, plain, show_refusal

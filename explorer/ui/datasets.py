@@ -27,7 +27,7 @@ from explorer.data import (
     load_idx_files,
     load_npz,
 )
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")

@@ -3,7 +3,7 @@ the dataset's digits were made, and the current network run forward on it.
 
 The canvas is a Streamlit components-v2 component (HTML, CSS and JS in ``canvas/``: no build,
 no network). It sends its strokes as point lists when a stroke ends; Python rasterises and
-converts them (``explorer.digit_input``), runs ``forward`` with the run's current parameters,
+converts them (``explorer.data.digit_input``), runs ``forward`` with the run's current parameters,
 and shows the converted image, the predicted class with the output activations, and the
 network graph lit up by the drawing. The drawing gets its own ``StepState``; the Stepper, its
 state and its history are never touched.
@@ -24,7 +24,7 @@ from streamlit.components.v2 import component
 from streamlit.delta_generator import DeltaGenerator
 
 from explorer.data import DIGIT_NAMES, Dataset
-from explorer.digit_input import EmptyDrawing, Image, rasterize, to_digits_8x8, to_mnist
+from explorer.data.digit_input import EmptyDrawing, Image, rasterize, to_digits_8x8, to_mnist
 from explorer.engine import NonFiniteError, StepState, forward, predict_classes
 from explorer.engine.types import Array
 from explorer.figures import network_figure

@@ -19,15 +19,15 @@ import streamlit as st
 from explorer.engine import Stepper, predict_classes
 from explorer.figures import curves_figure, network_figure
 from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hover_limited
-from explorer.session_file import save_session
+from explorer.state.session_file import save_session
 from explorer.ui.draw_view import draw_digit_panel
 from explorer.ui.files_view import files_panel
 from explorer.ui.graph_view import kept_chart, network_chart, pick_of, picked
 from explorer.ui.inspector_view import gradient_panel, inspector
+from explorer.ui.learned_view import plane_tab
 from explorer.ui.page import unlinkable, write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
 from explorer.ui.session import PlayClock, Run, act, count
-from explorer.ui.training_view import plane_tab
 
 PLAY_INTERVAL = 0.25  # seconds between play ticks
 PLAY_RATE = 10.0  # steps a second while playing

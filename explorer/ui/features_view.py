@@ -1,6 +1,6 @@
 """The Features page's body: hand-made features against learned ones on the digits.
 
-Three pipelines on the same train/test split and seed (``explorer.features``): logistic
+Three pipelines on the same train/test split and seed (``explorer.analysis.features``): logistic
 regression on features a person designed, logistic regression on raw pixels, and an MLP on
 raw pixels of the sidebar's shape, trained here on the fast path. The student switches feature
 families on and off and sees the hand-made accuracy and feature count move. Below: each
@@ -9,16 +9,14 @@ beside the MLP's first-layer weights).
 
 Every fit is pure data of (dataset, seed, families or shape), cached with ``st.cache_data``
 and shared by every session; nothing here touches the user's network. Left out: the
-arithmetic (``explorer.features``) and drawing (``explorer.figures``).
+arithmetic (``explorer.analysis.features``) and drawing (``explorer.figures``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer.data import Dataset
-from explorer.engine import NonFiniteError
-from explorer.features import (
+from explorer.analysis.features import (
     FAMILIES,
     HAND,
     MLP,
@@ -34,9 +32,11 @@ from explorer.features import (
     mlp_spec,
     raw_pixels,
 )
+from explorer.data import Dataset
+from explorer.engine import NonFiniteError
 from explorer.figures import confusion_figure, weight_images_figure
 from explorer.figures.features import feature_maps_figure
-from explorer.settings import Settings
+from explorer.state.settings import Settings
 from explorer.ui.datasets import dataset_for
 from explorer.ui.session import Run
 

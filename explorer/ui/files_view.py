@@ -14,8 +14,8 @@ import streamlit as st
 
 from explorer.data import available_datasets
 from explorer.engine import NonFiniteError, replay
-from explorer.export import sequential_code, standalone_script, torch_state_dict
-from explorer.session_file import SessionFileError, load_session, save_session
+from explorer.state.export import sequential_code, standalone_script, torch_state_dict
+from explorer.state.session_file import SessionFileError, load_session, save_session
 from explorer.torch_backend import torch_available
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, show_refusal

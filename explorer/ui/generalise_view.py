@@ -2,7 +2,7 @@
 
 - **Train and test accuracy over training.** The sidebar's network when its dataset is an
   image set of digits, otherwise the lesson's 784-16-16-10 on the MNIST sample, trained on a
-  chosen number of training digits (``explorer.generalise``) by ``FullTraining``, the Full
+  chosen number of training digits (``explorer.analysis.generalise``) by ``FullTraining``, the Full
   training page's chunked loop: a fragment on a timer advances it a chunk per tick, so the
   curves grow, the progress bar moves and Stop lands at once. With few training digits the
   network learns them by heart: train accuracy goes to 100 %, test accuracy stays low.
@@ -12,7 +12,8 @@
   on demand, with progress and Stop; said plainly when the data is not on this machine.
 
 The page trains networks of its own, kept in this session's state: the user's network on the
-other pages is never touched. Left out: the arithmetic (``explorer.generalise``) and drawing
+other pages is never touched. Left out: the arithmetic (``explorer.analysis.generalise``) and
+drawing
 (``explorer.figures``).
 """
 
@@ -23,13 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from explorer.data import DataError, Dataset, available_datasets
-from explorer.digit_input import EmptyDrawing, Image, rasterize
-from explorer.engine import NonFiniteError, SpecError
-from explorer.figures import curves_figure, probabilities_figure
-from explorer.figures.generalise import accuracy_figure, gallery_figure
-from explorer.full_training import FullTraining
-from explorer.generalise import (
+from explorer.analysis.generalise import (
     DEFAULT_EPOCHS,
     RECIPES,
     Check,
@@ -42,7 +37,13 @@ from explorer.generalise import (
     split_sizes,
     start_training,
 )
-from explorer.settings import Settings
+from explorer.data import DataError, Dataset, available_datasets
+from explorer.data.digit_input import EmptyDrawing, Image, rasterize
+from explorer.engine import NonFiniteError, SpecError
+from explorer.figures import curves_figure, probabilities_figure
+from explorer.figures.generalise import accuracy_figure, gallery_figure
+from explorer.state.settings import Settings
+from explorer.training.full import FullTraining
 from explorer.ui.datasets import dataset_for
 from explorer.ui.draw_view import BRUSH_PX, CANVAS_PX, digit_converter, draw_canvas, preview
 from explorer.ui.guard import plain

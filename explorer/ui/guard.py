@@ -22,8 +22,8 @@ import streamlit as st
 from explorer.data import DataError
 from explorer.engine import NonFiniteError, ReplayError, SpecError
 from explorer.lessons import LessonError
-from explorer.run_config import ConfigError
-from explorer.session_file import SessionFileError
+from explorer.state.run_config import ConfigError
+from explorer.state.session_file import SessionFileError
 from explorer.torch_backend import DeviceError, TorchMissingError
 
 Commit = Callable[[], None]

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from explorer.analysis.gradient_verdict import GradientVerdict, gradient_verdict
+from explorer.analysis.inspector import inspect_neuron
 from explorer.engine import gradient_check
-from explorer.gradient_verdict import GradientVerdict, gradient_verdict
-from explorer.inspector import inspect_neuron
 from explorer.ui.edit_view import edit_panel
 from explorer.ui.session import Run
 

@@ -24,8 +24,8 @@ from explorer.engine import (
     replay,
     replayable,
 )
-from explorer.settings import Settings, heads_for
-from explorer.share import from_query, to_query
+from explorer.state.settings import Settings, heads_for
+from explorer.state.share import from_query, to_query
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.presenter import presenter_switch

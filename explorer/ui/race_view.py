@@ -1,7 +1,7 @@
 """The Why GPUs page's body: a live race of the same training steps on the NumPy engine, torch
 on the CPU and torch on CUDA where there is one, as the hidden width grows.
 
-The user picks the widths and the batch size; Race starts an ``explorer.race.Race`` kept in
+The user picks the widths and the batch size; Race starts an ``explorer.analysis.race.Race`` kept in
 this session's state, on the MNIST sample. As on the Full training page, a fragment that reruns
 on a timer (``explorer.ui.job_fragment``) advances the race by one chunk a tick (a cell is
 never cut: a wide one on a CPU can take a few seconds) and redraws the progress bar, the
@@ -10,16 +10,14 @@ between two cells, keeping what was measured. Without a GPU the page says so and
 CPU contenders.
 
 Nothing here touches the user's network. Left out: the timing and the sentences
-(``explorer.race``) and drawing (``explorer.figures.race``).
+(``explorer.analysis.race``) and drawing (``explorer.figures.race``).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from explorer.data import Dataset
-from explorer.figures.race import RaceLine, race_figure
-from explorer.race import (
+from explorer.analysis.race import (
     BATCH_SIZES,
     CALLS,
     CONTENDERS,
@@ -33,7 +31,9 @@ from explorer.race import (
     flops_per_sample,
     race_spec,
 )
-from explorer.settings import Settings
+from explorer.data import Dataset
+from explorer.figures.race import RaceLine, race_figure
+from explorer.state.settings import Settings
 from explorer.torch_backend import INSTALL_HINT, torch_available
 from explorer.ui.datasets import dataset_for
 from explorer.ui.job_fragment import job_fragment

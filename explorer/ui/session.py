@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import streamlit as st
 
+from explorer.analysis.learned import batch_gradient_norms, gradient_norms
 from explorer.data import Dataset
 from explorer.engine import (
     Edit,
@@ -28,8 +29,7 @@ from explorer.engine import (
     Stepper,
     evaluate,
 )
-from explorer.settings import Settings
-from explorer.views import batch_gradient_norms, gradient_norms
+from explorer.state.settings import Settings
 
 KEY = "run"
 UPLOAD = "upload"  # the dataset key of a user's own upload

@@ -14,7 +14,7 @@ import streamlit as st
 
 from explorer.data import TOY_NAMES, Dataset, available_datasets
 from explorer.engine import HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS
-from explorer.settings import MAX_HIDDEN_LAYERS, Settings, heads_for, limits
+from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings, heads_for, limits
 from explorer.ui.datasets import dataset_for, parse_upload
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.session import KEY, UPLOAD

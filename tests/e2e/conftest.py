@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from explorer.local_server import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
+from local_server import CHROMIUM, CHROMIUM_ARGS, ROOT, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from explorer.analysis.features import FAMILIES, HAND, MLP, PIXELS, hand_made, raw_pixels
 from explorer.data import load_digits_8x8
-from explorer.features import FAMILIES, HAND, MLP, PIXELS, hand_made, raw_pixels
 from tests.e2e.conftest import ARTIFACTS
 
 DIGITS = load_digits_8x8()

@@ -9,8 +9,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
+from explorer.analysis.generalise import DEFAULT_EPOCHS, LESSON_SETTINGS, curves, start_training
 from explorer.data import load_mnist_sample
-from explorer.generalise import DEFAULT_EPOCHS, LESSON_SETTINGS, curves, start_training
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_draw_digit import CANVAS, SEVEN, draw
 

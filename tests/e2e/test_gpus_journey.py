@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from explorer.race import gpu_available
+from explorer.analysis.race import gpu_available
 from tests.e2e.conftest import ARTIFACTS
 
 

@@ -45,7 +45,7 @@ from explorer.engine.conv import (
     train_conv_steps,
 )
 from explorer.engine.types import Array
-from explorer.run_config import RunConfig
+from explorer.state.run_config import RunConfig
 from explorer.torch_backend import require_torch
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def make_trainer(
     if config.backend == "numpy":
         return NumpyTrainer(spec, train_config, params, x, target, dtype=config.dtype)
     require_torch()
-    from explorer.torch_backend.train import TorchTrainer
+    from explorer.torch_backend.trainer import TorchTrainer
 
     return TorchTrainer(
         spec, train_config, params, x, target, device=config.device, dtype=config.dtype, world=world

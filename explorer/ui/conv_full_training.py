@@ -3,7 +3,7 @@ network back on that page.
 
 ``conv_run_config`` turns the page's network into a ``RunConfig`` with ``conv_blocks`` (its
 dense hidden layers as the settings' hidden layers, its training settings as theirs), so the
-Full training page, its exported JSON and ``python -m explorer.train`` all train that CNN.
+Full training page, its exported JSON and ``python -m explorer.training.cli`` all train that CNN.
 ``open_in_convolution`` (an ``on_click`` callback) builds the page's network from the
 builder's choices the run started from, with the trained parameters standing where training
 stopped, through ``explorer.ui.guard``, and switches to the page.
@@ -17,9 +17,9 @@ import streamlit as st
 
 from explorer.engine import Loaded, Params
 from explorer.engine.optim import init_opt_state
-from explorer.full_training import FullTraining
-from explorer.run_config import RunConfig
-from explorer.settings import Settings
+from explorer.state.run_config import RunConfig
+from explorer.state.settings import Settings
+from explorer.training.full import FullTraining
 from explorer.ui.conv_files import forget_builder
 from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv
 from explorer.ui.guard import Commit, guard

@@ -42,8 +42,8 @@ from explorer.engine import (
     init_params,
 )
 from explorer.engine.types import Array
-from explorer.full_training import NumpyTrainer, Trainer
 from explorer.torch_backend import torch_available
+from explorer.training.full import NumpyTrainer, Trainer
 
 WIDTHS = (16, 64, 256, 1024, 4096)
 BATCH_SIZES = (16, 32, 64, 128, 256, 512)
@@ -140,7 +140,7 @@ def make_trainer(contender: Contender, width: int, x: Array, y: Array) -> Traine
     target = encode_targets(spec, y, np.float32)
     if contender.library == "numpy":
         return NumpyTrainer(spec, RECIPE, params, x, target)
-    from explorer.torch_backend.train import TorchTrainer
+    from explorer.torch_backend.trainer import TorchTrainer
 
     return TorchTrainer(spec, RECIPE, params, x, target, device=contender.device)
 

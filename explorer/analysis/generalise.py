@@ -31,13 +31,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from explorer.analysis.learned import class_probabilities, misclassified, predict, wrong
 from explorer.data import DIGIT_NAMES, Dataset
 from explorer.engine import NetworkSpec, Params, epoch_order
 from explorer.engine.types import Array
-from explorer.full_training import FullTraining
-from explorer.run_config import RunConfig
-from explorer.settings import Settings
-from explorer.views import class_probabilities, misclassified, predict, wrong
+from explorer.state.run_config import RunConfig
+from explorer.state.settings import Settings
+from explorer.training.full import FullTraining
 
 if TYPE_CHECKING:
     from sklearn.neural_network import MLPClassifier

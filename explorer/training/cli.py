@@ -1,6 +1,6 @@
-"""Headless full training: ``python -m explorer.train --config run.json [--out DIR]``.
+"""Headless full training: ``python -m explorer.training.cli --config run.json [--out DIR]``.
 
-Trains the run the Train page exports (``explorer.run_config``), printing one line per epoch,
+Trains the run the Train page exports (``explorer.state.run_config``), printing one line per epoch,
 and writes to DIR: ``params.npz`` (the trained parameters, which the Train page opens in the
 Explorer), ``metrics.json`` (loss and accuracy per epoch, samples per second) and ``run.json``
 (the configuration as it was read). Under ``torchrun --nproc_per_node=N`` it trains with
@@ -31,9 +31,9 @@ from explorer.data import (
     load_npz,
 )
 from explorer.engine import SpecError
-from explorer.full_training import FullTraining
-from explorer.run_config import ConfigError, RunConfig, from_json, save_params, to_json
+from explorer.state.run_config import ConfigError, RunConfig, from_json, save_params, to_json
 from explorer.torch_backend import DeviceError, TorchMissingError, require_torch
+from explorer.training.full import FullTraining
 
 if TYPE_CHECKING:
     from explorer.torch_backend.distributed import World
@@ -68,7 +68,7 @@ def distributed_world(config: RunConfig) -> World | None:
         )
     require_torch()
     from explorer.torch_backend.distributed import from_environment
-    from explorer.torch_backend.train import select_device
+    from explorer.torch_backend.trainer import select_device
 
     try:
         return from_environment(select_device(config.device))
@@ -134,7 +134,7 @@ def _train(job: FullTraining, out: Path, lead: bool) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m explorer.train", description="Train a network headless."
+        prog="python -m explorer.training.cli", description="Train a network headless."
     )
     parser.add_argument("--config", type=Path, required=True, help="run JSON (Train page)")
     parser.add_argument("--out", type=Path, default=Path("train-out"), help="output folder")

@@ -17,7 +17,7 @@ from typing import Any
 
 from explorer.engine import TrainConfig
 from explorer.engine.trail import Edit, Event, FastEpoch, Phases, replayable
-from explorer.settings import MAX_HIDDEN_LAYERS, Settings
+from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings
 
 TRAIL_KEY = "trail"
 MAX_VALUE_CHARS = 2000  # longer values are refused unread

@@ -1,6 +1,6 @@
 """The Convolution page's training views: the recorded loss and accuracy curves, the first
 block's kernels at recorded steps, and the CNN beside an MLP of about as many parameters
-(``explorer.conv_compare``), trained on a button, since it takes seconds.
+(``explorer.analysis.conv_compare``), trained on a button, since it takes seconds.
 
 The curves and the kernel strip read what ``ConvRun.record`` kept after each step (Play
 records once a tick, Run N and Epoch once at their end); they are drawn only while their tab
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.conv_compare import MAX_EPOCHS, Comparison, compare
+from explorer.analysis.conv_compare import MAX_EPOCHS, Comparison, compare
 from explorer.engine import NonFiniteError
 from explorer.figures import curves_figure
 from explorer.figures.conv import kernel_strip_figure

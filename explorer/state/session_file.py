@@ -37,8 +37,8 @@ from explorer.engine import (
     replayable,
 )
 from explorer.engine.optim import fits
-from explorer.settings import Settings
-from explorer.share import TRAIL_KEY, from_query, to_query
+from explorer.state.settings import Settings
+from explorer.state.share import TRAIL_KEY, from_query, to_query
 
 FORMAT = "backprop-explorer-session"
 CONV_FORMAT = "backprop-explorer-cnn-session"  # the Convolution page's (explorer.ui.conv_files)

@@ -13,7 +13,8 @@ what the current network has learned, each in a tab that computes only when open
 The page shares the user's ``Run`` with the Explorer. Training ticks in a fragment that reruns
 on a timer while a job runs, so each tick redraws the open view and the Stop button (a
 callback, run before the next tick) ends the job between epochs. ``plane_tab`` puts the
-decision boundary beside the Explorer's graph. Left out: math (``explorer.views``) and drawing
+decision boundary beside the Explorer's graph. Left out: math (``explorer.analysis.learned``) and
+drawing
 (``explorer.figures``).
 """
 
@@ -24,6 +25,17 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
+from explorer.analysis.learned import (
+    class_accuracy,
+    confusion_matrix,
+    histograms,
+    misclassified,
+    plane_bounds,
+    plane_maps,
+    predict,
+    unit_health,
+    wrong,
+)
 from explorer.engine import NonFiniteError, Params, Stepper, forward, predict_classes
 from explorer.figures import (
     boundary_figure,
@@ -37,19 +49,8 @@ from explorer.figures import (
     probabilities_figure,
     weight_images_figure,
 )
+from explorer.ui.epoch_job import TrainJob, advance, start
 from explorer.ui.session import Metrics, Run, act, count
-from explorer.ui.trainer import TrainJob, advance, start
-from explorer.views import (
-    class_accuracy,
-    confusion_matrix,
-    histograms,
-    misclassified,
-    plane_bounds,
-    plane_maps,
-    predict,
-    unit_health,
-    wrong,
-)
 
 JOB = "train_job"
 TICK = 0.3  # seconds between training ticks

@@ -1,7 +1,7 @@
 """A full training run's files: its configuration (one JSON file: the sidebar's ``Settings``
 plus how to train them) and the parameters it trained (one .npz).
 
-The Train page exports this file and ``python -m explorer.train --config run.json`` reads it,
+The Train page exports this file and ``python -m explorer.training.cli --config run.json`` reads it,
 so both train the same network the same way. The JSON is flat: every ``Settings`` field, then
 ``epochs``, ``backend``, ``device``, ``dtype`` and an optional ``data_path`` (a .npz, .csv or
 IDX folder to train on instead of the named ``dataset``). Missing keys take their defaults;
@@ -38,7 +38,7 @@ from explorer.engine import LayerSpec, NetworkSpec, Params, SpecError
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec
 from explorer.engine.conv.spec import MAX_BLOCKS
 from explorer.engine.spec import MAX_UNITS as ENGINE_MAX_UNITS
-from explorer.settings import Settings, limits
+from explorer.state.settings import Settings, limits
 
 BACKENDS = ("numpy", "torch")
 DEVICES = ("auto", "cpu", "cuda", "mps")

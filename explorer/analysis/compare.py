@@ -50,7 +50,7 @@ from explorer.engine import (
     train_steps,
 )
 from explorer.engine.types import Array
-from explorer.settings import MAX_HIDDEN_LAYERS, Settings
+from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings
 
 MIN_VARIANTS, MAX_VARIANTS = 2, 4
 # Rows of each set a record measures: the first PROBE_ROWS training rows are the fixed probe

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from explorer.analysis.inspector import layer_name
 from explorer.engine import GradientCheck, NetworkSpec
 from explorer.engine.gradcheck import ParamCheck
-from explorer.inspector import layer_name
 
 TOLERANCE = 1e-6
 

@@ -10,7 +10,7 @@ while its page is not shown and carries on when the user comes back.
 Full MNIST can be downloaded from here (once, checked) into the sidebar's dataset menu.
 When the Convolution page has a CNN, the page trains either network; "Open in Explorer" (or
 "Open in Convolution") hands the trained parameters to the stepwise view; "Export config" saves
-the run for ``python -m explorer.train``, whose parameters file this page opens too. The
+the run for ``python -m explorer.training.cli``, whose parameters file this page opens too. The
 Explorer's current mini-batch can be recomputed by torch autograd, side by side. Torch is
 imported only once the PyTorch backend is chosen; without it the option is disabled and the
 page says how to install it.
@@ -26,10 +26,15 @@ import explorer.torch_backend as tb
 from explorer.data import DataError, download_mnist, mnist_downloaded
 from explorer.engine import NonFiniteError, SpecError
 from explorer.figures import curves_figure
-from explorer.full_training import FullTraining
-from explorer.run_config import RunConfig, load_params, to_json
-from explorer.settings import limits
-from explorer.ui.conv_train import conv_run_config, open_in_convolution, page_cnn, start_from
+from explorer.state.run_config import RunConfig, load_params, to_json
+from explorer.state.settings import limits
+from explorer.training.full import FullTraining
+from explorer.ui.conv_full_training import (
+    conv_run_config,
+    open_in_convolution,
+    page_cnn,
+    start_from,
+)
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.job_fragment import job_fragment
 from explorer.ui.page import open_in_explorer
@@ -165,7 +170,7 @@ def _device(backend: str) -> str:
     if backend == "numpy":
         st.selectbox("Device", ("cpu",), key="w_ft_device_numpy", disabled=True)
         return "auto"
-    from explorer.torch_backend.train import available_devices
+    from explorer.torch_backend.trainer import available_devices
 
     devices = available_devices()
     auto = f"auto ({devices[0]})"
@@ -267,7 +272,7 @@ def controls(run: Run, config: RunConfig) -> None:
         key="b_ft_export",
         icon=":material/download:",
         on_click="ignore",
-        help="The run as JSON for: python -m explorer.train --config run.json",
+        help="The run as JSON for: python -m explorer.training.cli --config run.json",
     )
     if st.session_state.get(START_ERROR):
         st.error(st.session_state[START_ERROR])
@@ -358,7 +363,7 @@ def _show(job: FullTraining) -> None:
 
 
 def from_file(run: Run) -> None:
-    """Open a parameters file written by ``python -m explorer.train`` in the Explorer."""
+    """Open a parameters file written by ``python -m explorer.training.cli`` in the Explorer."""
     with st.expander("Open a network trained on the command line"):
         st.file_uploader(
             "params.npz",
@@ -383,8 +388,8 @@ def from_file(run: Run) -> None:
             "config:"
         )
         st.code(
-            "python -m explorer.train --config run.json --out runs/a\n"
-            "torchrun --nproc_per_node=2 -m explorer.train --config run.json --out runs/b",
+            "python -m explorer.training.cli --config run.json --out runs/a\n"
+            "torchrun --nproc_per_node=2 -m explorer.training.cli --config run.json --out runs/b",
             language="bash",
         )
 

@@ -1,0 +1,1 @@
+"""Full training in chunks, on either backend, and its command line."""
