@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from explorer.analysis.inspector import (
     NeuronReport,
+    der_equation,
     equation,
     inspect_neuron,
     layer_name,
@@ -369,18 +370,20 @@ def test_inspector_imports_neither_streamlit_nor_plotly() -> None:
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
 def test_every_activation_equation_opens_with_its_left_hand_side_once(name: str) -> None:
     act = ACTIVATIONS[name]
-    for lhs, formula in (("f(z)", act.formula), ("f'(z)", act.der_formula)):
-        text = equation(lhs, formula).removeprefix(r"\small ").removeprefix(r"\begin{aligned} ")
+    for lhs, latex in (("f(z)", equation("f(z)", act.formula)), ("f'(z)", der_equation(act))):
+        text = latex.removeprefix(r"\small ").removeprefix(r"\begin{aligned} ")
         # aligned rows too: on the first row, not centred beside all of them; and not twice
         assert text.startswith((f"{lhs} =", f"{lhs} &=")), text
         assert f"{lhs} = {lhs}" not in text, text
 
 
 def test_equation_keeps_what_the_formula_names() -> None:
-    assert equation("f(z)", "f(z) = z") == r"\small f(z) = z"
+    assert equation("f(z)", "z") == r"\small f(z) = z"
     assert equation("f(z)", r"\sigma(z) = x") == r"\small f(z) = \sigma(z) = x"
-    gelu = equation("f'(z)", ACTIVATIONS["gelu"].der_formula)
+    gelu = der_equation(ACTIVATIONS["gelu"])
     assert gelu.startswith(r"\small \begin{aligned} f'(z) &= ")
+    # its symbols as rows under it, each on its own line, aligned on "="
+    assert r",\\ t &= \tanh u" in gelu and r",\\ u' &= \sqrt{2/\pi}" in gelu
 
 
 # -- notation, the loss, the batch's wording, which sections open -------------------------------

@@ -34,6 +34,7 @@ from explorer.engine import (
     StepState,
     TrainConfig,
 )
+from explorer.engine.activations import Activation
 from explorer.engine.types import Array
 from explorer.engine.units import shown
 
@@ -206,16 +207,19 @@ def _factor(v: float) -> str:
     return f"({num(v)})" if v < 0 or "times" in num(v) else num(v)
 
 
-def equation(lhs: str, formula: str) -> str:
-    """``lhs = formula`` in small type (GELU's is long): ``f(z) = \\sigma(z) = ...``; just the
-    formula where it starts with ``lhs`` itself (``f(z) = z``); and for rows aligned on "&="
-    (GELU's derivative) ``lhs`` opens the first row."""
-    aligned = r"\begin{aligned}"
-    if formula.startswith(aligned):
-        return rf"\small {aligned} {lhs} {formula.removeprefix(aligned)}"
-    if formula.split("=")[0].strip() == lhs:
-        return r"\small " + formula
-    return rf"\small {lhs} = {formula}"
+def equation(lhs: str, formula: str, where: tuple[tuple[str, str], ...] = ()) -> str:
+    """``lhs = formula`` in small type (GELU's is long), and under it, aligned on their "=", the
+    ``where`` rows that define the symbols it uses."""
+    if not where:
+        return rf"\small {lhs} = {formula}"
+    rows = [f"{lhs} &= {formula}", *(f"{symbol} &= {value}" for symbol, value in where)]
+    body = ",\\\\ ".join(rows)
+    return rf"\small \begin{{aligned}} {body} \end{{aligned}}"
+
+
+def der_equation(act: Activation) -> str:
+    """f'(z) of ``act`` with the symbols it uses."""
+    return equation("f'(z)", act.der_formula, act.der_where)
 
 
 def _plus(v: float) -> str:
@@ -424,7 +428,7 @@ def _error(
     )
     batch = len(state.x)
     loss = _loss_latex(spec, e, state.a[layer], sample)
-    lines, why = _error_latex(e, unit, sample, state.a[layer].shape, act.der_formula)
+    lines, why = _error_latex(e, unit, sample, state.a[layer].shape, act)
     if spec.loss == "cross_entropy":
         why += " " + _why_output_der(e, unit, sample, batch)
     if sample is not None:
@@ -496,7 +500,7 @@ def _rows(*rows: str) -> str:
 
 
 def _error_latex(
-    e: ErrorNumbers, j: int, sample: int | None, shape: tuple[int, ...], der_formula: str
+    e: ErrorNumbers, j: int, sample: int | None, shape: tuple[int, ...], act: Activation
 ) -> tuple[tuple[str, ...], str]:
     """The output delta's rule for this loss and activation, with numbers for one sample or
     the batch's sums."""
@@ -532,7 +536,7 @@ def _error_latex(
         batch_sum = rf"{sums} = {num(e.input_der)}"
         if e.rule == "chain":
             lines.append(rf"\delta_{{{j}}} = {da}\,f'(z_{{{j}}})")
-            lines.append(equation("f'(z)", der_formula))
+            lines.append(der_equation(act))
             if e.f_der is not None:
                 lines.append(
                     rf"\delta_{{{j}}} = {_factor(e.output_der)}\cdot{_factor(e.f_der)}"
@@ -579,7 +583,7 @@ def _backward(
         _sum_latex(terms, rest, n_rest, end=f"= {num(out_der)}"),
         rf"\delta^{{({d})}}_{{{j}}} = \frac{{\partial L}}{{\partial a^{{({d})}}_{{{j}}}}}"
         rf"\,f'(z^{{({d})}}_{{{j}}})",
-        equation("f'(z)", act.der_formula),
+        der_equation(act),
     ]
     f_der: float | None = None
     if sample is not None:

@@ -26,7 +26,9 @@ _SOFTPLUS_THRESHOLD = 20.0  # torch.nn.Softplus default threshold
 
 @dataclass(frozen=True)
 class Activation:
-    """f and f' for one activation; ``formula`` and ``der_formula`` are LaTeX for the UI."""
+    """f and f' for one activation. For the UI, LaTeX: ``formula`` is f(z)'s right-hand side,
+    ``der_formula`` f'(z)'s, and ``der_where`` the symbols a long one uses, as (symbol,
+    definition) rows shown under it (GELU's t and u')."""
 
     name: str
     output: Callable[[Array], Array]
@@ -34,6 +36,7 @@ class Activation:
     formula: str
     der_formula: str
     elementwise: bool = True
+    der_where: tuple[tuple[str, str], ...] = ()
 
     def input_der(self, z: Array, a: Array, output_der: Array) -> Array:
         """dL/dz from dL/da: the chain rule through f, per unit (delta = dL/da * f'(z))."""
@@ -139,7 +142,7 @@ def _one(z: Array) -> Array:
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("identity", _identity, _one, r"f(z) = z", r"f'(z) = 1"),
+        Activation("identity", _identity, _one, "z", "1"),
         Activation(
             "sigmoid",
             sigmoid,
@@ -174,10 +177,11 @@ ACTIVATIONS: dict[str, Activation] = {
             _gelu,
             _gelu_der,
             r"\tfrac{z}{2}\left(1 + \tanh\!\left(\sqrt{2/\pi}\,(z + 0.044715 z^3)\right)\right)",
-            # rows aligned on "&=": the UI puts f'(z) before the first (inspector.equation)
-            r"\begin{aligned}&= \tfrac{1}{2}(1 + t) + \tfrac{z}{2}(1 - t^2)\,u',\\"
-            r" t &= \tanh u,\ u = \sqrt{2/\pi}\,(z + 0.044715 z^3),\\"
-            r" u' &= \sqrt{2/\pi}\,(1 + 0.134145 z^2)\end{aligned}",
+            r"\tfrac{1}{2}(1 + t) + \tfrac{z}{2}(1 - t^2)\,u'",
+            der_where=(
+                ("t", r"\tanh u,\ u = \sqrt{2/\pi}\,(z + 0.044715 z^3)"),
+                ("u'", r"\sqrt{2/\pi}\,(1 + 0.134145 z^2)"),
+            ),
         ),
         Activation(
             "softplus",

@@ -37,7 +37,7 @@ from explorer.analysis.compare import (
     vary,
 )
 from explorer.analysis.gallery import FACTS
-from explorer.analysis.inspector import equation
+from explorer.analysis.inspector import der_equation, equation
 from explorer.data import Dataset
 from explorer.engine import ACTIVATIONS, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpecError
 from explorer.figures import (
@@ -389,7 +389,7 @@ def gallery() -> None:
         with left:
             st.markdown(f"**{name}**")
             st.latex(equation("f(z)", act.formula))
-            st.latex(equation("f'(z)", act.der_formula))
+            st.latex(der_equation(act))
             st.caption(FACTS[name].note)
         fig = activation_figure(name, lo, hi if hi > lo else lo + 0.5)
         right.plotly_chart(fig, key=f"gal_{name}", config=_CHART)
