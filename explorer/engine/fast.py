@@ -31,7 +31,7 @@ from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.batches import epoch_batches
 from explorer.engine.errors import NonFiniteError
 from explorer.engine.losses import LOSS_FUNCTIONS
-from explorer.engine.optim import OptState, update
+from explorer.engine.optim import RULES, OptState, regularized, stepped, update
 from explorer.engine.phases import backward, error, forward
 from explorer.engine.spec import NetworkSpec, Params, TrainConfig
 from explorer.engine.types import Array
@@ -111,63 +111,45 @@ class _Buffers:
 
 
 class _Optimizer:
-    """torch.optim's update rules on the flat vector, in the order of operations of ``optim``.
+    """The optimizer's rule (``optim.RULES``) on the flat vector, into preallocated buffers.
 
     ``propose`` writes the new momentum / Adam buffers beside the current ones; ``commit`` swaps
     them in once the step is known to be finite, so a failed step leaves the state as it was.
     """
 
-    def __init__(self, config: TrainConfig, flat: _Flat, state: OptState) -> None:
+    def __init__(self, flat: _Flat, opt_state: OptState, config: TrainConfig) -> None:
         self.config = config
-        self.step = state.step
+        self.rule = RULES[config.optimizer]
+        self.step = opt_state.step
         self.n_weights = flat.n_weights
-        self.buffers = [_flatten(p) for p in (state.velocity, state.m, state.v) if p is not None]
+        self.buffers = [_flatten(getattr(opt_state, name)) for name in self.rule.buffers]
         self.pending = [np.empty_like(b) for b in self.buffers]
         self.scratch = np.empty_like(flat.vector)
 
     def propose(self, params: Array, grad: Array) -> Array:
         """Regularise ``grad`` in place, then return the step direction (before the rate)."""
-        c = self.config
         w, gw = params[: self.n_weights], grad[: self.n_weights]
-        if c.l1:
-            gw += c.l1 * np.sign(w)
-        if c.l2:
-            gw += c.l2 * w
-        if c.optimizer == "momentum":
-            (vel,), (new_vel,) = self.buffers, self.pending
-            np.multiply(vel, c.momentum, out=new_vel)
-            new_vel += grad
-            return new_vel
-        if c.optimizer == "adam":
-            m, v = self.buffers
-            new_m, new_v = self.pending
-            t = self.step + 1
-            np.multiply(m, c.beta1, out=new_m)
-            new_m += (1 - c.beta1) * grad
-            np.multiply(v, c.beta2, out=new_v)
-            new_v += (1 - c.beta2) * grad * grad
-            s = self.scratch
-            np.sqrt(new_v, out=s)
-            s /= np.sqrt(1 - c.beta2**t)
-            s += c.eps
-            np.divide(new_m / (1 - c.beta1**t), s, out=s)
-            return s
-        return grad
+        regularized(w, gw, self.config, out=gw)
+        into = (*self.pending, self.scratch)
+        direction, _ = self.rule.direction(
+            self.config, self.step + 1, grad, tuple(self.buffers), into
+        )
+        return direction
 
     def commit(self) -> None:
         self.step += 1
         self.buffers, self.pending = self.pending, self.buffers
 
     def state(self, sizes: tuple[int, ...]) -> OptState:
-        kept = [_Flat(sizes, b.copy()).params() for b in self.buffers]
-        if self.config.optimizer == "momentum":
-            return OptState(self.step, velocity=kept[0])
-        if self.config.optimizer == "adam":
-            return OptState(self.step, m=kept[0], v=kept[1])
-        return OptState(self.step)
+        kept = {
+            name: _Flat(sizes, b.copy()).params()
+            for name, b in zip(self.rule.buffers, self.buffers, strict=True)
+        }
+        return OptState(self.step, **kept)
 
 
-def _flatten(p: Params) -> Array:
+def _flatten(p: Params | None) -> Array:
+    assert p is not None, "the optimizer state lacks a buffer its rule keeps"
     return np.concatenate([w.ravel() for w in p.weights] + list(p.biases))
 
 
@@ -197,8 +179,7 @@ def train_steps(
     cur = _Flat.of(sizes, params)
     nxt = _Flat(sizes, np.empty_like(cur.vector))
     grad = _Flat(sizes, np.empty_like(cur.vector))
-    opt = _Optimizer(config, cur, opt_state)
-    lr = config.learning_rate
+    opt = _Optimizer(cur, opt_state, config)
     buffers: dict[int, _Buffers] = {}
     losses = np.empty(len(batches))
     done = 0
@@ -242,8 +223,7 @@ def train_steps(
                     np.dot(d, cur.weights[layer].T, out=below)
                     _chain(names[layer - 1], buf.z[layer - 1], buf.a[layer - 1], below)
             direction = opt.propose(cur.vector, grad.vector)
-            np.multiply(direction, lr, out=nxt.vector)
-            np.subtract(cur.vector, nxt.vector, out=nxt.vector)
+            stepped(cur.vector, direction, config, out=nxt.vector)
             if not (math.isfinite(loss) and math.isfinite(float(nxt.vector.sum()))):
                 raise locate_nonfinite(spec, cur.params(), opt.state(sizes), config, xb.copy(), t)
             opt.commit()
