@@ -194,8 +194,8 @@ def backward(
 
 
 def conv_update(
-    params: Params, grads: ConvGradients, state: OptState, config: TrainConfig
+    params: Params, grads: ConvGradients, opt_state: OptState, config: TrainConfig
 ) -> tuple[Params, OptState]:
     """One optimizer step: the MLP's ``optim.update`` (sgd, momentum, adam; l1, l2 on the
     kernels and dense weights, not on biases)."""
-    return update(params, grads.for_optimizer(), state, config)
+    return update(params, grads.for_optimizer(), opt_state, config)
