@@ -396,6 +396,7 @@ def _error(
     assert err is not None
     layer = len(spec.layers) - 1
     act = ACTIVATIONS[spec.layers[layer].activation]
+    rule: str
     if spec.loss in ("cross_entropy", "binary_cross_entropy"):
         rule = "bce" if spec.loss == "binary_cross_entropy" else spec.loss
     else:

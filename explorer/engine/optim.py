@@ -19,7 +19,7 @@ import numpy as np
 from explorer.engine.errors import NonFiniteError
 from explorer.engine.spec import Params, TrainConfig
 from explorer.engine.traces import Gradients
-from explorer.engine.types import Array
+from explorer.engine.types import Array, OptimizerName
 
 # Where a rule writes: one array per buffer it keeps, then one for the step direction; None
 # everywhere for fresh arrays (the traced path), preallocated ones on the fast path. Rules use
@@ -81,7 +81,7 @@ def _adam(
     return np.divide(new_m / (1 - b1**t), s, out=out), (new_m, new_v)
 
 
-RULES: dict[str, Rule] = {
+RULES: dict[OptimizerName, Rule] = {
     "sgd": Rule((), _sgd),
     "momentum": Rule(("velocity",), _momentum),
     "adam": Rule(("m", "v"), _adam),

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from explorer.engine import phases as engine
-from explorer.engine.errors import NonFiniteError
+from explorer.engine.errors import FailedPhase, NonFiniteError
 from explorer.engine.spec import NetworkSpec, Params
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients
 from explorer.engine.types import Array
@@ -55,7 +55,7 @@ def _frozen(tensor: Tensor) -> Array:
     return arr
 
 
-def _finite(phase: str, layer: int | None, *tensors: Tensor) -> None:
+def _finite(phase: FailedPhase, layer: int | None, *tensors: Tensor) -> None:
     for t in tensors:
         if not bool(torch.isfinite(t).all()):
             raise NonFiniteError(phase, layer)

@@ -34,7 +34,7 @@ from explorer.engine.conv.traces import (
     ConvForwardTrace,
     ConvGradients,
 )
-from explorer.engine.errors import NonFiniteError
+from explorer.engine.errors import FailedPhase, NonFiniteError
 from explorer.engine.optim import OptState, update
 from explorer.engine.phases import backward_layer, error, forward_layer
 from explorer.engine.phases import forward as dense_forward
@@ -43,7 +43,7 @@ from explorer.engine.traces import ErrorTrace, LayerGradients
 from explorer.engine.types import Array
 
 
-def _finite(phase: str, layer: int | None, *arrays: Array | None) -> None:
+def _finite(phase: FailedPhase, layer: int | None, *arrays: Array | None) -> None:
     for arr in arrays:
         if arr is not None and not np.isfinite(arr).all():
             raise NonFiniteError(phase, layer)
