@@ -7,8 +7,9 @@ step of 784-16-16-10 is only ~5 MFLOP, so a numpy call costs as much as a small 
 - all parameters live in one flat vector (weights of every layer first, then biases), and so do
   their gradients, so the optimizer updates everything in two to ten whole-vector operations;
 - every buffer is allocated once per batch size and written in place with ``out=``;
-- ReLU/tanh/identity hidden layers and a softmax + cross-entropy head have in-place kernels;
-  other activations and losses go through their ``Activation``/``Loss`` objects;
+- a softmax + cross-entropy head has an in-place kernel here, the activations theirs on their
+  ``Activation`` entries (``output_into``, ``input_der_in_place``); other losses go through
+  their ``Loss`` objects;
 - the gradient of the input is never formed.
 
 Non-finite values: each step's loss and its new parameter vector are checked; the new vector is
@@ -173,7 +174,6 @@ def train_steps(
     dtype = params.dtype
     n_layers = len(spec.layers)
     acts = [ACTIVATIONS[layer.activation] for layer in spec.layers]
-    names = [layer.activation for layer in spec.layers]
     loss_fn = LOSS_FUNCTIONS[spec.loss]
     softmax_ce = spec.loss == "cross_entropy"
     cur = _Flat.of(sizes, params)
@@ -198,7 +198,7 @@ def train_steps(
                 z, a = buf.z[layer], buf.a[layer]
                 np.dot(a_prev, cur.weights[layer], out=z)
                 z += cur.biases[layer]
-                _activate(names[layer], z, a)
+                acts[layer].output_into(z, a)
                 a_prev = a
             z, a, delta = buf.z[-1], buf.a[-1], buf.delta[-1]
             np.dot(a_prev, cur.weights[-1], out=z)
@@ -206,7 +206,7 @@ def train_steps(
             if softmax_ce:
                 loss = _softmax_cross_entropy(z, a, delta, t, buf.rows)
             else:
-                a[...] = acts[-1].output(z)
+                acts[-1].output_into(z, a)
                 loss = float(loss_fn.value(z, a, t))
                 if loss_fn.input_der is not None:
                     delta[...] = loss_fn.input_der(z, a, t)
@@ -221,7 +221,7 @@ def train_steps(
                 if layer:
                     below = buf.delta[layer - 1]
                     np.dot(d, cur.weights[layer].T, out=below)
-                    _chain(names[layer - 1], buf.z[layer - 1], buf.a[layer - 1], below)
+                    acts[layer - 1].input_der_in_place(buf.z[layer - 1], buf.a[layer - 1], below)
             direction = opt.propose(cur.vector, grad.vector)
             stepped(cur.vector, direction, config, out=nxt.vector)
             if not (math.isfinite(loss) and math.isfinite(float(nxt.vector.sum()))):
@@ -255,27 +255,6 @@ def _softmax_cross_entropy(z: Array, a: Array, delta: Array, t: Array, rows: Arr
     delta[rows, t] -= 1.0 / n
     np.log(s, out=s)
     return float(s.sum() - a_t.sum()) / n
-
-
-def _activate(name: str, z: Array, a: Array) -> None:
-    if name == "relu":
-        np.maximum(z, 0, out=a)
-    elif name == "tanh":
-        np.tanh(z, out=a)
-    elif name == "identity":
-        np.copyto(a, z)
-    else:
-        a[...] = ACTIVATIONS[name].output(z)
-
-
-def _chain(name: str, z: Array, a: Array, out_der: Array) -> None:
-    """out_der (dL/da) -> dL/dz in place."""
-    if name == "relu":
-        out_der *= z > 0
-    elif name == "tanh":
-        out_der *= 1 - a * a
-    elif name != "identity":
-        out_der[...] = ACTIVATIONS[name].input_der(z, a, out_der)
 
 
 def train_epoch(
