@@ -72,7 +72,7 @@ def backend_epoch(
     from explorer.torch_backend.trainer import TorchTrainer
 
     def epoch() -> None:
-        trainer = TorchTrainer(DEFAULT_SPEC, CONFIG, params, x, y, device="cpu")
+        trainer = TorchTrainer(DEFAULT_SPEC, params, CONFIG, x, y, device="cpu")
         trainer.train_batches(batches)
 
     return epoch

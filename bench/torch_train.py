@@ -91,7 +91,7 @@ def trainer_run(
     """A call that trains ``steps`` batches (an epoch if None), and the samples it covers."""
     params = init_params(spec, np.random.default_rng(0), dtype=np.float32)
     config = TrainConfig("sgd", learning_rate=0.01, batch_size=batch)
-    trainer = TorchTrainer(spec, config, params, x, y, device=device)
+    trainer = TorchTrainer(spec, params, config, x, y, device=device)
     batches = epoch_batches(len(x), batch, seed=0, epoch=0)[:steps]
     return (lambda: trainer.train_batches(batches)), sum(len(b) for b in batches)
 

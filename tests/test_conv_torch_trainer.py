@@ -57,7 +57,7 @@ def test_ten_steps_match_the_numpy_engine(optimizer: str) -> None:
     batches = (epoch_batches(len(x), 8, 0, 0) + epoch_batches(len(x), 8, 0, 1))[:10]
     p = params()
     engine = train_conv_steps(SPEC, p, init_opt_state(p, config), config, x, target, batches)
-    trainer = TorchTrainer(SPEC, config, p, x, target, device="cpu", dtype="float64")
+    trainer = TorchTrainer(SPEC, p, config, x, target, device="cpu", dtype="float64")
     losses = trainer.train_batches(batches)
     np.testing.assert_allclose(losses, engine.losses, rtol=0, atol=TOL)
     got = trainer.params()
@@ -76,7 +76,7 @@ def test_an_overflow_is_named_and_rolled_back() -> None:
     p = params()
     config = TrainConfig(learning_rate=0.1, batch_size=40)
     target = encode_targets(SPEC.head, y, np.float64)
-    trainer = TorchTrainer(SPEC, config, p, x, target, device="cpu", dtype="float64")
+    trainer = TorchTrainer(SPEC, p, config, x, target, device="cpu", dtype="float64")
     with pytest.raises(NonFiniteError, match="input"):
         trainer.train_batches([np.arange(40)])
     for a, b in zip(p.weights, trainer.params().weights, strict=True):

@@ -106,4 +106,4 @@ def test_the_torch_backend_without_torch_says_how_to_install(
     spec = SETTINGS.network_spec(DATA)
     params = init_params(spec, np.random.default_rng(0))
     with pytest.raises(TorchMissingError, match="pip install"):
-        make_trainer(config(backend="torch"), spec, params, DATA.x_train, DATA.y_train)
+        make_trainer(spec, params, config(backend="torch"), DATA.x_train, DATA.y_train)

@@ -134,7 +134,7 @@ def test_twenty_steps_match_the_engine(
     batches = epoch_batches(23, 5, seed=1, epoch=0) + epoch_batches(23, 5, seed=1, epoch=1)
     batches = (batches * 2)[:20]
 
-    trainer = TorchTrainer(spec, config, params, x, t, device="cpu", dtype="float64")
+    trainer = TorchTrainer(spec, params, config, x, t, device="cpu", dtype="float64")
     losses = trainer.train_batches(batches)
     ref = engine_steps(spec, params, config, x, t, batches)
 
@@ -152,7 +152,7 @@ def test_losses_are_the_engine_batch_losses() -> None:
     params = init_params(spec, rng)
     x, t = make_data(spec, 12, rng)
     batches = epoch_batches(12, 4, seed=0, epoch=0)
-    losses = TorchTrainer(spec, config, params, x, t, device="cpu", dtype="float64").train_batches(
+    losses = TorchTrainer(spec, params, config, x, t, device="cpu", dtype="float64").train_batches(
         batches
     )
     first = error(spec, forward(spec, params, x[batches[0]]), t[batches[0]]).loss
@@ -205,7 +205,7 @@ def test_an_overflow_names_where_and_keeps_the_last_finite_network() -> None:
     params = init_params(spec, rng)
     x, t = make_data(spec, 16, rng)
     t = t * 1e3
-    trainer = TorchTrainer(spec, config, params, x, t, device="cpu", dtype="float64")
+    trainer = TorchTrainer(spec, params, config, x, t, device="cpu", dtype="float64")
     batches = epoch_batches(16, 4, seed=0, epoch=0) * 50
     with pytest.raises(NonFiniteError, match="Lower the learning rate") as caught:
         trainer.train_batches(batches)
@@ -227,7 +227,7 @@ def test_restoring_a_fresh_snapshot_is_a_fresh_start(optimizer: str) -> None:
     batches = epoch_batches(16, 4, seed=0, epoch=0)
 
     def trainer() -> TorchTrainer:
-        return TorchTrainer(spec, config, params, x, t, device="cpu", dtype="float64")
+        return TorchTrainer(spec, params, config, x, t, device="cpu", dtype="float64")
 
     warmed = trainer()
     fresh = warmed._snapshot()
@@ -246,7 +246,7 @@ def test_graphs_are_cuda_only_and_the_cpu_runs_the_same_steps_eagerly() -> None:
     rng = np.random.default_rng(1)
     params = init_params(spec, rng)
     x, t = make_data(spec, 40, rng)
-    trainer = TorchTrainer(spec, config, params, x, t, device="cpu", dtype="float64")
+    trainer = TorchTrainer(spec, params, config, x, t, device="cpu", dtype="float64")
     assert not trainer.use_graphs and trainer.resident
     assert "eager steps" in trainer.describe()
     batches = epoch_batches(40, 2, seed=0, epoch=0)  # 20 equal batches: a graph run on CUDA
@@ -265,8 +265,8 @@ def test_cuda_graphs_match_eager_steps(optimizer: str) -> None:
     x = rng.random((64 * 40 + 10, 784), dtype=np.float32)
     t = rng.integers(0, 10, len(x))
     batches = epoch_batches(len(x), 64, seed=0, epoch=0)
-    graphed = TorchTrainer(spec, config, params, x, t, device="cuda")
-    eager = TorchTrainer(spec, config, params, x, t, device="cuda", cuda_graphs=False)
+    graphed = TorchTrainer(spec, params, config, x, t, device="cuda")
+    eager = TorchTrainer(spec, params, config, x, t, device="cuda", cuda_graphs=False)
     assert graphed.use_graphs and not eager.use_graphs
     for _ in range(2):
         np.testing.assert_allclose(
@@ -284,7 +284,7 @@ def test_evaluation_matches_the_engine() -> None:
     params = init_params(spec, rng)
     x = rng.normal(size=(30, 3))
     y = rng.integers(0, 4, 30)
-    trainer = TorchTrainer(spec, TrainConfig(), params, x, y, device="cpu", dtype="float64")
+    trainer = TorchTrainer(spec, params, TrainConfig(), x, y, device="cpu", dtype="float64")
     got = trainer.evaluate(x, y, classify=True)
     ref = evaluate(spec, params, x, y, classify=True)
     assert abs(got.loss - ref.loss) <= TOL and got.accuracy == ref.accuracy

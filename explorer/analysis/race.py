@@ -139,10 +139,10 @@ def make_trainer(contender: Contender, width: int, x: Array, y: Array) -> Traine
     params = init_params(spec, np.random.default_rng(SEED), "he_uniform", dtype=np.float32)
     target = encode_targets(spec, y, np.float32)
     if contender.library == "numpy":
-        return NumpyTrainer(spec, RECIPE, params, x, target)
+        return NumpyTrainer(spec, params, RECIPE, x, target)
     from explorer.torch_backend.trainer import TorchTrainer
 
-    return TorchTrainer(spec, RECIPE, params, x, target, device=contender.device)
+    return TorchTrainer(spec, params, RECIPE, x, target, device=contender.device)
 
 
 @dataclass(frozen=True)

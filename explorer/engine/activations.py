@@ -3,8 +3,10 @@
 Every activation is one small object with ``output(z)`` and ``der(z)`` (as in the Playground's
 ``nn.ts``); ``input_der`` turns dL/da into dL/dz. The elementwise ones do that with ``der``;
 softmax couples the units of a layer, so it overrides ``input_der`` with the Jacobian-vector
-product instead. All are stable for |z| up to 1e4 (no overflow warnings), and all follow
-PyTorch's definitions (GELU is the tanh approximation, ``approximate="tanh"``).
+product instead. ``output_into`` and ``input_der_in_place`` do the same into given arrays, for
+the fast path: ReLU, tanh and identity have in-place kernels for them, the others copy their
+result in. All are stable for |z| up to 1e4 (no overflow warnings), and all follow PyTorch's
+definitions (GELU is the tanh approximation, ``approximate="tanh"``).
 
 Left out: parametrised activations with learnable parameters (PReLU) and exact-erf GELU.
 """
@@ -37,6 +39,9 @@ class Activation:
     der_formula: str
     elementwise: bool = True
     der_where: tuple[tuple[str, str], ...] = ()
+    # in-place kernels: f(z) into a; dL/da into dL/dz where it lies (None: through output/input_der)
+    output_kernel: Callable[[Array, Array], object] | None = None
+    chain_kernel: Callable[[Array, Array, Array], None] | None = None
 
     def input_der(self, z: Array, a: Array, output_der: Array) -> Array:
         """dL/dz from dL/da: the chain rule through f, per unit (delta = dL/da * f'(z))."""
@@ -44,6 +49,20 @@ class Activation:
             return output_der * self.der(z)
         # softmax: dL/dz_i = a_i (g_i - sum_k g_k a_k), the Jacobian-vector product.
         return a * (output_der - np.sum(output_der * a, axis=-1, keepdims=True))
+
+    def output_into(self, z: Array, a: Array) -> None:
+        """f(z) written into ``a``."""
+        if self.output_kernel is None:
+            a[...] = self.output(z)
+        else:
+            self.output_kernel(z, a)
+
+    def input_der_in_place(self, z: Array, a: Array, output_der: Array) -> None:
+        """``output_der`` (dL/da) turned into dL/dz where it lies."""
+        if self.chain_kernel is None:
+            output_der[...] = self.input_der(z, a, output_der)
+        else:
+            self.chain_kernel(z, a, output_der)
 
 
 def sigmoid(z: Array) -> Array:
@@ -68,6 +87,22 @@ def _relu(z: Array) -> Array:
 def _relu_der(z: Array) -> Array:
     # torch takes f'(0) = 0 for relu.
     return (z > 0).astype(z.dtype)
+
+
+def _relu_into(z: Array, a: Array) -> None:
+    np.maximum(z, 0, out=a)
+
+
+def _relu_chain(z: Array, a: Array, output_der: Array) -> None:
+    output_der *= z > 0
+
+
+def _tanh_into(z: Array, a: Array) -> None:
+    np.tanh(z, out=a)
+
+
+def _tanh_chain(z: Array, a: Array, output_der: Array) -> None:
+    output_der *= 1 - a * a
 
 
 def _leaky(z: Array) -> Array:
@@ -139,10 +174,26 @@ def _one(z: Array) -> Array:
     return np.ones_like(z)
 
 
+def _identity_into(z: Array, a: Array) -> None:
+    np.copyto(a, z)
+
+
+def _identity_chain(z: Array, a: Array, output_der: Array) -> None:
+    """dL/dz = dL/da: nothing to do."""
+
+
 ACTIVATIONS: dict[str, Activation] = {
     a.name: a
     for a in (
-        Activation("identity", _identity, _one, "z", "1"),
+        Activation(
+            "identity",
+            _identity,
+            _one,
+            "z",
+            "1",
+            output_kernel=_identity_into,
+            chain_kernel=_identity_chain,
+        ),
         Activation(
             "sigmoid",
             sigmoid,
@@ -150,13 +201,23 @@ ACTIVATIONS: dict[str, Activation] = {
             r"\sigma(z) = \frac{1}{1 + e^{-z}}",
             r"\sigma'(z) = \sigma(z)\,(1 - \sigma(z))",
         ),
-        Activation("tanh", np.tanh, _tanh_der, r"\tanh(z)", r"1 - \tanh^2(z)"),
+        Activation(
+            "tanh",
+            np.tanh,
+            _tanh_der,
+            r"\tanh(z)",
+            r"1 - \tanh^2(z)",
+            output_kernel=_tanh_into,
+            chain_kernel=_tanh_chain,
+        ),
         Activation(
             "relu",
             _relu,
             _relu_der,
             r"\max(0, z)",
             r"\begin{cases}1 & z > 0\\ 0 & z \le 0\end{cases}",
+            output_kernel=_relu_into,
+            chain_kernel=_relu_chain,
         ),
         Activation(
             "leaky_relu",

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal, TypeAlias
+
+from explorer.engine.types import PhaseKind
+
+# where a value can first stop being finite: the data itself, or one of the phases
+FailedPhase: TypeAlias = PhaseKind | Literal["input"]
+
 
 class NonFiniteError(FloatingPointError):
     """NaN or infinity first appeared in ``phase`` ("input" for the data itself, "forward",
@@ -9,7 +16,7 @@ class NonFiniteError(FloatingPointError):
     input). Nothing was overwritten: the parameters from before the failing phase are still
     the current ones."""
 
-    def __init__(self, phase: str, layer: int | None) -> None:
+    def __init__(self, phase: FailedPhase, layer: int | None) -> None:
         self.phase = phase
         self.layer = layer
         if phase == "input":

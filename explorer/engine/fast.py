@@ -7,8 +7,9 @@ step of 784-16-16-10 is only ~5 MFLOP, so a numpy call costs as much as a small 
 - all parameters live in one flat vector (weights of every layer first, then biases), and so do
   their gradients, so the optimizer updates everything in two to ten whole-vector operations;
 - every buffer is allocated once per batch size and written in place with ``out=``;
-- ReLU/tanh/identity hidden layers and a softmax + cross-entropy head have in-place kernels;
-  other activations and losses go through their ``Activation``/``Loss`` objects;
+- a softmax + cross-entropy head has an in-place kernel here, the activations theirs on their
+  ``Activation`` entries (``output_into``, ``input_der_in_place``); other losses go through
+  their ``Loss`` objects;
 - the gradient of the input is never formed.
 
 Non-finite values: each step's loss and its new parameter vector are checked; the new vector is
@@ -31,7 +32,7 @@ from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.batches import epoch_batches
 from explorer.engine.errors import NonFiniteError
 from explorer.engine.losses import LOSS_FUNCTIONS
-from explorer.engine.optim import OptState, update
+from explorer.engine.optim import RULES, OptState, regularized, stepped, update
 from explorer.engine.phases import backward, error, forward
 from explorer.engine.spec import NetworkSpec, Params, TrainConfig
 from explorer.engine.types import Array
@@ -111,63 +112,45 @@ class _Buffers:
 
 
 class _Optimizer:
-    """torch.optim's update rules on the flat vector, in the order of operations of ``optim``.
+    """The optimizer's rule (``optim.RULES``) on the flat vector, into preallocated buffers.
 
     ``propose`` writes the new momentum / Adam buffers beside the current ones; ``commit`` swaps
     them in once the step is known to be finite, so a failed step leaves the state as it was.
     """
 
-    def __init__(self, config: TrainConfig, flat: _Flat, state: OptState) -> None:
+    def __init__(self, flat: _Flat, opt_state: OptState, config: TrainConfig) -> None:
         self.config = config
-        self.step = state.step
+        self.rule = RULES[config.optimizer]
+        self.step = opt_state.step
         self.n_weights = flat.n_weights
-        self.buffers = [_flatten(p) for p in (state.velocity, state.m, state.v) if p is not None]
+        self.buffers = [_flatten(getattr(opt_state, name)) for name in self.rule.buffers]
         self.pending = [np.empty_like(b) for b in self.buffers]
         self.scratch = np.empty_like(flat.vector)
 
     def propose(self, params: Array, grad: Array) -> Array:
         """Regularise ``grad`` in place, then return the step direction (before the rate)."""
-        c = self.config
         w, gw = params[: self.n_weights], grad[: self.n_weights]
-        if c.l1:
-            gw += c.l1 * np.sign(w)
-        if c.l2:
-            gw += c.l2 * w
-        if c.optimizer == "momentum":
-            (vel,), (new_vel,) = self.buffers, self.pending
-            np.multiply(vel, c.momentum, out=new_vel)
-            new_vel += grad
-            return new_vel
-        if c.optimizer == "adam":
-            m, v = self.buffers
-            new_m, new_v = self.pending
-            t = self.step + 1
-            np.multiply(m, c.beta1, out=new_m)
-            new_m += (1 - c.beta1) * grad
-            np.multiply(v, c.beta2, out=new_v)
-            new_v += (1 - c.beta2) * grad * grad
-            s = self.scratch
-            np.sqrt(new_v, out=s)
-            s /= np.sqrt(1 - c.beta2**t)
-            s += c.eps
-            np.divide(new_m / (1 - c.beta1**t), s, out=s)
-            return s
-        return grad
+        regularized(w, gw, self.config, out=gw)
+        into = (*self.pending, self.scratch)
+        direction, _ = self.rule.direction(
+            self.config, self.step + 1, grad, tuple(self.buffers), into
+        )
+        return direction
 
     def commit(self) -> None:
         self.step += 1
         self.buffers, self.pending = self.pending, self.buffers
 
     def state(self, sizes: tuple[int, ...]) -> OptState:
-        kept = [_Flat(sizes, b.copy()).params() for b in self.buffers]
-        if self.config.optimizer == "momentum":
-            return OptState(self.step, velocity=kept[0])
-        if self.config.optimizer == "adam":
-            return OptState(self.step, m=kept[0], v=kept[1])
-        return OptState(self.step)
+        kept = {
+            name: _Flat(sizes, b.copy()).params()
+            for name, b in zip(self.rule.buffers, self.buffers, strict=True)
+        }
+        return OptState(self.step, **kept)
 
 
-def _flatten(p: Params) -> Array:
+def _flatten(p: Params | None) -> Array:
+    assert p is not None, "the optimizer state lacks a buffer its rule keeps"
     return np.concatenate([w.ravel() for w in p.weights] + list(p.biases))
 
 
@@ -191,14 +174,12 @@ def train_steps(
     dtype = params.dtype
     n_layers = len(spec.layers)
     acts = [ACTIVATIONS[layer.activation] for layer in spec.layers]
-    names = [layer.activation for layer in spec.layers]
     loss_fn = LOSS_FUNCTIONS[spec.loss]
     softmax_ce = spec.loss == "cross_entropy"
     cur = _Flat.of(sizes, params)
     nxt = _Flat(sizes, np.empty_like(cur.vector))
     grad = _Flat(sizes, np.empty_like(cur.vector))
-    opt = _Optimizer(config, cur, opt_state)
-    lr = config.learning_rate
+    opt = _Optimizer(cur, opt_state, config)
     buffers: dict[int, _Buffers] = {}
     losses = np.empty(len(batches))
     done = 0
@@ -217,7 +198,7 @@ def train_steps(
                 z, a = buf.z[layer], buf.a[layer]
                 np.dot(a_prev, cur.weights[layer], out=z)
                 z += cur.biases[layer]
-                _activate(names[layer], z, a)
+                acts[layer].output_into(z, a)
                 a_prev = a
             z, a, delta = buf.z[-1], buf.a[-1], buf.delta[-1]
             np.dot(a_prev, cur.weights[-1], out=z)
@@ -225,7 +206,7 @@ def train_steps(
             if softmax_ce:
                 loss = _softmax_cross_entropy(z, a, delta, t, buf.rows)
             else:
-                a[...] = acts[-1].output(z)
+                acts[-1].output_into(z, a)
                 loss = float(loss_fn.value(z, a, t))
                 if loss_fn.input_der is not None:
                     delta[...] = loss_fn.input_der(z, a, t)
@@ -240,10 +221,9 @@ def train_steps(
                 if layer:
                     below = buf.delta[layer - 1]
                     np.dot(d, cur.weights[layer].T, out=below)
-                    _chain(names[layer - 1], buf.z[layer - 1], buf.a[layer - 1], below)
+                    acts[layer - 1].input_der_in_place(buf.z[layer - 1], buf.a[layer - 1], below)
             direction = opt.propose(cur.vector, grad.vector)
-            np.multiply(direction, lr, out=nxt.vector)
-            np.subtract(cur.vector, nxt.vector, out=nxt.vector)
+            stepped(cur.vector, direction, config, out=nxt.vector)
             if not (math.isfinite(loss) and math.isfinite(float(nxt.vector.sum()))):
                 raise locate_nonfinite(spec, cur.params(), opt.state(sizes), config, xb.copy(), t)
             opt.commit()
@@ -275,27 +255,6 @@ def _softmax_cross_entropy(z: Array, a: Array, delta: Array, t: Array, rows: Arr
     delta[rows, t] -= 1.0 / n
     np.log(s, out=s)
     return float(s.sum() - a_t.sum()) / n
-
-
-def _activate(name: str, z: Array, a: Array) -> None:
-    if name == "relu":
-        np.maximum(z, 0, out=a)
-    elif name == "tanh":
-        np.tanh(z, out=a)
-    elif name == "identity":
-        np.copyto(a, z)
-    else:
-        a[...] = ACTIVATIONS[name].output(z)
-
-
-def _chain(name: str, z: Array, a: Array, out_der: Array) -> None:
-    """out_der (dL/da) -> dL/dz in place."""
-    if name == "relu":
-        out_der *= z > 0
-    elif name == "tanh":
-        out_der *= 1 - a * a
-    elif name != "identity":
-        out_der[...] = ACTIVATIONS[name].input_der(z, a, out_der)
 
 
 def train_epoch(

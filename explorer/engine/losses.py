@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from explorer.engine.activations import sigmoid
 from explorer.engine.spec import NetworkSpec, SpecError
-from explorer.engine.types import Array
+from explorer.engine.types import Array, LossName
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Loss:
     dL/da; ``input_der(z, a, t)``: dL/dz, or None where the chain rule through the activation
     is the way (mse)."""
 
-    name: str
+    name: LossName
     value: Callable[[Array, Array, Array], Array]
     output_der: Callable[[Array, Array, Array], Array]
     input_der: Callable[[Array, Array, Array], Array] | None
@@ -85,7 +85,7 @@ def _bce_input_der(z: Array, a: Array, t: Array) -> Array:
     return (sigmoid(z) - t) / a.size
 
 
-LOSS_FUNCTIONS: dict[str, Loss] = {
+LOSS_FUNCTIONS: dict[LossName, Loss] = {
     "mse": Loss(
         "mse",
         _mse,

@@ -16,14 +16,14 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.engine.activations import ACTIVATIONS
-from explorer.engine.errors import NonFiniteError
+from explorer.engine.errors import FailedPhase, NonFiniteError
 from explorer.engine.losses import LOSS_FUNCTIONS
 from explorer.engine.spec import NetworkSpec, Params
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients, LayerGradients
 from explorer.engine.types import Array
 
 
-def _finite(phase: str, layer: int | None, *arrays: Array) -> None:
+def _finite(phase: FailedPhase, layer: int | None, *arrays: Array) -> None:
     for arr in arrays:
         if not np.isfinite(arr).all():
             raise NonFiniteError(phase, layer)

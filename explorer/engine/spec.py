@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import numpy.typing as npt
 
 from explorer.engine.activations import ACTIVATIONS
-from explorer.engine.types import Array
+from explorer.engine.types import Array, LossName, OptimizerName
 
-LOSSES = ("mse", "cross_entropy", "binary_cross_entropy")
-OPTIMIZERS = ("sgd", "momentum", "adam")
+LOSSES: tuple[LossName, ...] = get_args(LossName)
+OPTIMIZERS: tuple[OptimizerName, ...] = get_args(OptimizerName)
 MAX_UNITS = 4096  # a guard against absurd sizes, far above anything the UI offers
 
 
@@ -54,7 +54,7 @@ class NetworkSpec:
 
     input_size: int
     layers: tuple[LayerSpec, ...]
-    loss: str = "mse"
+    loss: LossName = "mse"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "layers", tuple(self.layers))
@@ -98,7 +98,7 @@ class NetworkSpec:
 class TrainConfig:
     """Optimiser settings, with torch.optim's conventions (l2 is weight decay on weights)."""
 
-    optimizer: str = "sgd"
+    optimizer: OptimizerName = "sgd"
     learning_rate: float = 0.1
     batch_size: int = 32
     l1: float = 0.0

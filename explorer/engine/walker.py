@@ -25,7 +25,7 @@ from explorer.engine.history import History
 from explorer.engine.optim import OptState, fits, init_opt_state
 from explorer.engine.spec import Params, SpecError, TrainConfig
 from explorer.engine.trail import Event, FastEpoch, Loaded, Phases, extend
-from explorer.engine.types import Array
+from explorer.engine.types import Array, PhaseKind
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Phase:
     """One phase of a step: ``kind`` is forward, error, backward or update; ``layer`` is
     0-based for forward and backward, None otherwise."""
 
-    kind: str
+    kind: PhaseKind
     layer: int | None = None
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ No streamlit here: the UI and the tests both use it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 from explorer.data import Dataset
 from explorer.engine import (
@@ -22,12 +22,13 @@ from explorer.engine import (
     NetworkSpec,
     TrainConfig,
 )
+from explorer.engine.types import LossName, OptimizerName
 
 MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 128
 
 # The output layer and loss, offered to match the task. Each: (activation, loss).
-HEADS: dict[str, tuple[str, str]] = {
+HEADS: dict[str, tuple[str, LossName]] = {
     "softmax + cross-entropy": ("softmax", "cross_entropy"),
     "sigmoid + binary cross-entropy": ("sigmoid", "binary_cross_entropy"),
     "sigmoid + mean squared error": ("sigmoid", "mse"),
@@ -104,7 +105,7 @@ class Settings:
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(
-            optimizer=self.optimizer,
+            optimizer=cast(OptimizerName, self.optimizer),  # a name TrainConfig checks
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             l1=self.l1,

@@ -4,11 +4,12 @@ Same signatures and field meanings as ``explorer.engine.phases`` (numpy in, nump
 the UI can show torch-computed values beside the engine's and the tests can hold them equal:
 
 - ``forward``: every layer's z and a;
-- ``error``: the loss through torch's own loss (``CrossEntropyLoss`` / ``BCEWithLogitsLoss``
-  on z, ``MSELoss`` on a); dL/dz of the output layer is z's gradient from autograd. dL/da is
-  a's gradient: for mse a feeds the loss directly; the cross-entropies read z, so their dL/da
-  is autograd of the same loss written in a (NLL of log a, ``binary_cross_entropy`` of a),
-  which differs from the engine's clamped form only where a saturates to 0 or 1;
+- ``error``: the loss through torch's own loss (``model.loss_mean``: ``CrossEntropyLoss`` /
+  ``BCEWithLogitsLoss`` on z, ``MSELoss`` on a); dL/dz of the output layer is z's gradient
+  from autograd. dL/da is a's gradient: for mse a feeds the loss directly; the
+  cross-entropies read z, so their dL/da is autograd of the same loss written in a (NLL of
+  log a, ``binary_cross_entropy`` of a), which differs from the engine's clamped form only
+  where a saturates to 0 or 1;
 - ``backward``: the forward pass rebuilt with ``retain_grad`` on every z and a, then
   autograd from the output layer's dL/dz down; weight gradients come back in the engine's
   (fan_in, fan_out) layout.
@@ -26,11 +27,19 @@ import torch
 import torch.nn.functional as F
 
 from explorer.engine import phases as engine
-from explorer.engine.errors import NonFiniteError
+from explorer.engine.errors import FailedPhase, NonFiniteError
 from explorer.engine.spec import NetworkSpec, Params
 from explorer.engine.traces import ErrorTrace, ForwardTrace, Gradients
 from explorer.engine.types import Array
-from explorer.torch_backend.model import ACTIVATIONS, DTYPES, MLP, build_model, to_numpy
+from explorer.torch_backend.model import (
+    ACTIVATIONS,
+    DTYPES,
+    MLP,
+    build_model,
+    loss_mean,
+    takes_logits,
+    to_numpy,
+)
 
 Tensor = torch.Tensor
 
@@ -46,7 +55,7 @@ def _frozen(tensor: Tensor) -> Array:
     return arr
 
 
-def _finite(phase: str, layer: int | None, *tensors: Tensor) -> None:
+def _finite(phase: FailedPhase, layer: int | None, *tensors: Tensor) -> None:
     for t in tensors:
         if not bool(torch.isfinite(t).all()):
             raise NonFiniteError(phase, layer)
@@ -86,12 +95,7 @@ def error(
     t = _target(spec, target, z)
     a = ACTIVATIONS[spec.layers[-1].activation](z)
     a.retain_grad()
-    if spec.loss == "cross_entropy":
-        loss = F.cross_entropy(z, t)
-    elif spec.loss == "binary_cross_entropy":
-        loss = F.binary_cross_entropy_with_logits(z, t)
-    else:
-        loss = F.mse_loss(a, t)
+    loss = loss_mean(spec, z if takes_logits(spec) else a, t)
     torch.autograd.backward(loss)
     assert z.grad is not None
     if spec.loss == "mse":

@@ -136,8 +136,8 @@ class TorchTrainer:
     def __init__(
         self,
         spec: NetworkSpec | ConvNetSpec,
-        config: TrainConfig,
         params: Params,
+        config: TrainConfig,
         x: Array,
         target: Array,
         *,

@@ -73,8 +73,8 @@ class NumpyTrainer:
     def __init__(
         self,
         spec: NetworkSpec | ConvNetSpec,
-        config: TrainConfig,
         params: Params,
+        config: TrainConfig,
         x: Array,
         target: Array,
         *,
@@ -112,9 +112,9 @@ class NumpyTrainer:
 
 
 def make_trainer(
-    config: RunConfig,
     spec: NetworkSpec | ConvNetSpec,
     params: Params,
+    config: RunConfig,
     x: Array,
     target: Array,
     *,
@@ -124,12 +124,12 @@ def make_trainer(
     installed, DeviceError if its device is not here."""
     train_config = config.settings.train_config()
     if config.backend == "numpy":
-        return NumpyTrainer(spec, train_config, params, x, target, dtype=config.dtype)
+        return NumpyTrainer(spec, params, train_config, x, target, dtype=config.dtype)
     require_torch()
     from explorer.torch_backend.trainer import TorchTrainer
 
     return TorchTrainer(
-        spec, train_config, params, x, target, device=config.device, dtype=config.dtype, world=world
+        spec, params, train_config, x, target, device=config.device, dtype=config.dtype, world=world
     )
 
 
@@ -173,7 +173,7 @@ class FullTraining:
                 else init_params(net, rng, settings.init)
             )
         target = encode_targets(self.spec, dataset.y_train, config.dtype)
-        self.trainer = make_trainer(config, net, params, dataset.x_train, target, world=world)
+        self.trainer = make_trainer(net, params, config, dataset.x_train, target, world=world)
         self.epoch = 0  # epochs finished
         self.position = 0  # batches of the current epoch done
         self.step = 0

@@ -15,13 +15,14 @@ kernel strip (``conv_training``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
 from explorer.data import TOY_NAMES, Dataset, available_datasets
 from explorer.engine import LayerSpec, NonFiniteError, Params, TrainConfig
 from explorer.engine.conv import ConvBlockSpec, ConvNetSpec, ConvStepper, evaluate_conv
-from explorer.engine.types import Array
+from explorer.engine.types import Array, OptimizerName
 from explorer.engine.walker import Phase
 from explorer.state.settings import Settings
 from explorer.ui.datasets import dataset_for
@@ -57,7 +58,7 @@ class ConvSettings:
 
     def config(self) -> TrainConfig:
         return TrainConfig(
-            optimizer=self.optimizer,
+            optimizer=cast(OptimizerName, self.optimizer),  # a name TrainConfig checks
             learning_rate=self.learning_rate,
             batch_size=self.batch_size,
             l2=self.l2,

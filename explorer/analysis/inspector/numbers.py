@@ -9,6 +9,7 @@ from explorer.analysis.inspector.report import (
     BackwardNumbers,
     Change,
     ErrorNumbers,
+    ErrorRule,
     ForwardNumbers,
     GradientNumbers,
     InputNumbers,
@@ -89,8 +90,11 @@ def error_numbers(
     assert err is not None
     layer = len(spec.layers) - 1
     act = ACTIVATIONS[spec.layers[layer].activation]
-    if spec.loss in ("cross_entropy", "binary_cross_entropy"):
-        rule = "bce" if spec.loss == "binary_cross_entropy" else spec.loss
+    rule: ErrorRule
+    if spec.loss == "cross_entropy":
+        rule = "cross_entropy"
+    elif spec.loss == "binary_cross_entropy":
+        rule = "bce"
     else:
         rule = "chain" if act.elementwise else "softmax"
     # f'(z) on the whole (B, n) array, as the engine computed it, so delta = dL/da f'(z) exactly.

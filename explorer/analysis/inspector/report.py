@@ -4,9 +4,13 @@ and the same content formatted as the page's sections."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from explorer.engine import Phase
 
+ErrorRule = Literal["chain", "softmax", "cross_entropy", "bce"]
+"""How the output's delta came: dL/da times f'(z), softmax's Jacobian-vector product, or a
+loss's shortcut (softmax with cross-entropy, sigmoid with binary cross-entropy)."""
 Cell = float | int | str | None
 Row = dict[str, Cell]
 
@@ -53,7 +57,7 @@ class ErrorNumbers:
     a: float
     target: float
     f_der: float | None
-    rule: str  # "chain", "softmax" (Jacobian-vector product), "cross_entropy", "bce"
+    rule: ErrorRule
     loss: float  # the batch's loss, as the engine computed it
     sample_loss: float | None  # the shown sample's share (the batch loss is their mean)
     label: int | None  # the shown sample's class, for cross-entropy

@@ -34,7 +34,7 @@ from explorer.engine.conv.traces import (
     ConvForwardTrace,
     ConvGradients,
 )
-from explorer.engine.errors import NonFiniteError
+from explorer.engine.errors import FailedPhase, NonFiniteError
 from explorer.engine.optim import OptState, update
 from explorer.engine.phases import backward_layer, error, forward_layer
 from explorer.engine.phases import forward as dense_forward
@@ -43,7 +43,7 @@ from explorer.engine.traces import ErrorTrace, LayerGradients
 from explorer.engine.types import Array
 
 
-def _finite(phase: str, layer: int | None, *arrays: Array | None) -> None:
+def _finite(phase: FailedPhase, layer: int | None, *arrays: Array | None) -> None:
     for arr in arrays:
         if arr is not None and not np.isfinite(arr).all():
             raise NonFiniteError(phase, layer)
@@ -194,8 +194,8 @@ def backward(
 
 
 def conv_update(
-    params: Params, grads: ConvGradients, state: OptState, config: TrainConfig
+    params: Params, grads: ConvGradients, opt_state: OptState, config: TrainConfig
 ) -> tuple[Params, OptState]:
     """One optimizer step: the MLP's ``optim.update`` (sgd, momentum, adam; l1, l2 on the
     kernels and dense weights, not on biases)."""
-    return update(params, grads.for_optimizer(), state, config)
+    return update(params, grads.for_optimizer(), opt_state, config)
