@@ -129,7 +129,7 @@ def block_figures() -> list[str]:
     out = []
     for done in range(len(phases)):
         run.act("advance")
-        g = run.stepper.state.layer_gradients(0, run.spec.n_layers)
+        g = run.stepper.state.layer_gradients(0)
         [title] = block_titles(phases, done, 1)
         fig = block_figure(
             run.spec,

@@ -57,7 +57,7 @@ def test_forward_rows_hold_kernels_and_maps_with_one_symmetric_scale_each() -> N
 def test_backward_rows_hold_the_gradients() -> None:
     s = stepper()
     s.finish_step()
-    g = s.state.layer_gradients(0, SPEC.n_layers)
+    g = s.state.layer_gradients(0)
     assert isinstance(g, BlockGradients)
     fig = block_figure(SPEC, s.state, 0, sample=2, params=s.state.params, gradients=g)
     rows = heat_rows(fig)

@@ -117,7 +117,7 @@ def test_after_the_blocks_backward_the_head_shows_deltas_and_no_band() -> None:
         s.advance()
     assert s.last_phase == Phase("backward", 0)
     fig = figure(s)
-    g = [s.state.layer_gradients(layer, SPEC.n_layers) for layer in (1, 2)]
+    g = [s.state.layer_gradients(layer) for layer in (1, 2)]
     assert colours(fig) == shown(g[0].input_der[1]) + shown(g[1].input_der[1])  # type: ignore[union-attr]
     assert "phase" not in [sh.name for sh in fig.layout.shapes]  # type: ignore[attr-defined]
     d = dense_state(SPEC, s.state)

@@ -172,7 +172,7 @@ def test_gradient_edges_are_grey_until_backward_reaches_them() -> None:
     hover = hover_traces(fig)
     assert "not computed" in hover[0].hovertemplate
     assert "dL/dw =" in hover[1].hovertemplate
-    grads = s.state.layer_gradients(1, 2)
+    grads = s.state.layer_gradients(1)
     assert grads is not None
     cd = np.asarray(hover[1].customdata)
     src, dst = cd[:, 0].astype(int), cd[:, 1].astype(int)

@@ -113,7 +113,7 @@ def test_backward_shows_delta_and_gradients_of_the_layers_reached() -> None:
     s, fig = after(SMALL, 4)  # backward, layer 2 (the output)
     _, hidden, output = neuron_colours(fig, SMALL)
     assert hidden == [NOT_COMPUTED] * 3
-    grads = s.state.layer_gradients(1, 2)
+    grads = s.state.layer_gradients(1)
     assert grads is not None
     assert np.allclose(output, grads.input_der.sum(axis=0), rtol=1e-3)
     assert "dL/dw =" in trace(fig, "edge numbers 1").hovertemplate

@@ -109,12 +109,12 @@ def check_error(s: Stepper, r: NeuronReport) -> None:
 
 def check_backward(s: Stepper, r: NeuronReport) -> None:
     n = len(s.spec.layers)
-    own = s.state.layer_gradients(r.layer, n)
+    own = s.state.layer_gradients(r.layer)
     assert (r.backward is not None) == (r.layer < n - 1 and own is not None)
     if r.backward is None or own is None:
         return
     b = r.backward
-    above = s.state.layer_gradients(r.layer + 1, n)
+    above = s.state.layer_gradients(r.layer + 1)
     assert above is not None
     assert b.output_der == shown(own.output_der, "output_der", r.sample)[r.unit]
     assert b.input_der == shown(own.input_der, "input_der", r.sample)[r.unit]
@@ -130,7 +130,7 @@ def check_backward(s: Stepper, r: NeuronReport) -> None:
 
 
 def check_gradient(s: Stepper, r: NeuronReport) -> None:
-    grads = s.state.layer_gradients(r.layer, len(s.spec.layers))
+    grads = s.state.layer_gradients(r.layer)
     assert (r.gradient is not None) == (grads is not None)
     if r.gradient is None or grads is None:
         return

@@ -141,7 +141,7 @@ def test_a_click_on_the_pool_selects_its_winner_and_backward_shows_dL_dw() -> No
     assert (run.selected.y, run.selected.x) == (12 + place // 2, 10 + place % 2)
     at.selectbox(key="cw_sample").set_value(1).run()
     assert not at.exception
-    g = run.stepper.state.layer_gradients(0, run.spec.n_layers)
+    g = run.stepper.state.layer_gradients(0)
     total = float(g.kernel_der[0, 0, 1, 1])  # the centre weight, chosen by default
     latex = [v.value for v in at.latex]
     [dw] = [line for line in latex if "\\partial w_{1,1,1}" in line]

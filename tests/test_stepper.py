@@ -59,7 +59,7 @@ def test_phase_order_and_what_is_known() -> None:
         if kind == "error":
             assert len(st.a) == 3 and st.err is not None and not st.back
         if kind == "backward":
-            assert st.layer_gradients(0, 3) is None or len(st.back) == 3
+            assert st.layer_gradients(0) is None or len(st.back) == 3
             assert len(st.back) == st.done - 4
     assert seen == [
         "forward, layer 1",

@@ -70,10 +70,11 @@ class StepState:
         """The forward record so far (tuples as long as the layers reached)."""
         return ForwardTrace(self.x, self.z, self.a)
 
-    def layer_gradients(self, layer: int, n_layers: int) -> LayerGradients | None:
-        """Layer ``layer``'s backward record, or None before backward reaches it."""
-        i = n_layers - 1 - layer
-        return self.back[i] if i < len(self.back) else None
+    def layer_gradients(self, layer: int) -> LayerGradients | None:
+        """Layer ``layer``'s backward record, or None before backward reaches it (backward runs
+        after every layer's forward, so then ``z`` holds one entry a layer)."""
+        i = len(self.z) - 1 - layer
+        return self.back[i] if self.back and 0 <= i < len(self.back) else None
 
     def gradients(self) -> Gradients | None:
         """All gradients, once backward has reached layer 0."""

@@ -30,7 +30,7 @@ def unit_values(spec: NetworkSpec, state: StepState, layer: int, quantity: str) 
         return state.z[layer] if layer < len(state.z) else None
     if quantity == "a":
         return state.a[layer] if layer < len(state.a) else None
-    grads = state.layer_gradients(layer, n_layers)
+    grads = state.layer_gradients(layer)
     if grads is not None:
         return grads.output_der if quantity == "output_der" else grads.input_der
     if layer == n_layers - 1 and state.err is not None:

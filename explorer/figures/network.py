@@ -459,7 +459,7 @@ def _node_hover(
         name = "output" if layer == n_layers - 1 else f"layer {layer + 1}"
         head = f"{name} ({spec.layers[layer].activation})"
         bias = state.params.biases[layer]
-        grads = state.layer_gradients(layer, n_layers)
+        grads = state.layer_gradients(layer)
         grad_b = grads.bias_der if grads is not None else None
     # Two numbers a line keeps the hover short: the node hover text is most of its JSON.
     pairs: list[tuple[tuple[str, Array | None], ...]] = [
@@ -568,14 +568,13 @@ def _output_labels(
 def _biases(spec: NetworkSpec, state: StepState, view: _View) -> list[Array | None]:
     """Per layer, what its edges show for the bias (b for w and w·a, dL/db, Δb); None where
     that is not known or the layer is muted."""
-    n_layers = len(spec.layers)
     out: list[Array | None] = []
     for layer, mode in enumerate(view.edges):
         if mode in ("weight", "flow"):
             known = mode == "weight" or layer < len(state.a)
             out.append(state.params.biases[layer] if known else None)
         elif mode == "weight_der":
-            g = state.layer_gradients(layer, n_layers)
+            g = state.layer_gradients(layer)
             out.append(g.bias_der if g is not None else None)
         elif mode == "delta_w" and state.prev_params is not None:
             out.append(state.params.biases[layer] - state.prev_params.biases[layer])
@@ -645,7 +644,7 @@ def _edge_values(
     if mode == "weight":
         return w, True
     if mode == "weight_der":
-        g = state.layer_gradients(layer, n_layers)
+        g = state.layer_gradients(layer)
         return (g.weight_der, True) if g is not None else (w, False)
     if mode == "flow" and layer < len(state.a):
         source = state.x if layer == 0 else state.a[layer - 1]

@@ -88,7 +88,7 @@ def pixel_inspector(run: ConvRun, sample: int) -> None:
     st.latex(sum_latex(w, window, bias, z))
     st.latex(f"a = \\mathrm{{{block.activation}}}({num(z, 6)}) = {a + 0.0:.6g}")
     won = _pool(rec, sel, sample)
-    grads = s.layer_gradients(sel.block, spec.n_layers)
+    grads = s.layer_gradients(sel.block)
     if isinstance(grads, BlockGradients):
         _backward(run, grads, sel, sample, z, won)
     else:

@@ -307,7 +307,7 @@ def controls(run: ConvRun) -> None:
 def _shown_gradients(run: ConvRun, block: int, show: str) -> BlockGradients | None:
     """The block's gradients when they are to be shown: once backward has reached the block,
     while the phase is backward or update ("follow the phase"), or always ("gradients")."""
-    g = run.stepper.state.layer_gradients(block, run.spec.n_layers)
+    g = run.stepper.state.layer_gradients(block)
     if not isinstance(g, BlockGradients) or show == "values":
         return None
     last = run.stepper.last_phase

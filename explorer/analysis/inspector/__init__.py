@@ -106,7 +106,7 @@ def inspect_neuron(
         return NeuronReport(layer, unit, sample, title, input=numbers, sections=sections, note=note)
 
     output = layer == n_layers - 1
-    computed = state.layer_gradients(layer, n_layers) is not None
+    computed = state.layer_gradients(layer) is not None
     forward = forward_numbers(state, layer, unit, sample, top) if layer < len(state.z) else None
     error = error_numbers(spec, state, unit, sample) if output and state.err is not None else None
     backward = (

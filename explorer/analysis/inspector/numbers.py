@@ -49,7 +49,7 @@ def input_numbers(
 ) -> InputNumbers:
     w = state.params.weights[0][unit]
     order = top_indices(w, top)
-    grads = state.layer_gradients(0, len(spec.layers))
+    grads = state.layer_gradients(0)
     g = grads.weight_der[unit] if grads is not None else None
     return InputNumbers(
         float(shown(state.x, "a", sample)[unit]),
@@ -124,9 +124,8 @@ def error_numbers(
 def backward_numbers(
     spec: NetworkSpec, state: StepState, layer: int, unit: int, sample: int | None, top: int
 ) -> BackwardNumbers:
-    n_layers = len(spec.layers)
-    own = state.layer_gradients(layer, n_layers)
-    above = state.layer_gradients(layer + 1, n_layers)
+    own = state.layer_gradients(layer)
+    above = state.layer_gradients(layer + 1)
     assert own is not None and above is not None
     w = weights_used(state).weights[layer + 1][unit]  # w_jk to every unit k above
     terms, rest, n_rest = largest_terms(w, shown(above.input_der, "input_der", sample), top)
@@ -147,7 +146,7 @@ def backward_numbers(
 def gradient_numbers(
     spec: NetworkSpec, state: StepState, layer: int, unit: int, sample: int | None, top: int
 ) -> GradientNumbers:
-    grads = state.layer_gradients(layer, len(spec.layers))
+    grads = state.layer_gradients(layer)
     assert grads is not None
     a_prev = state.x if layer == 0 else state.a[layer - 1]
     g = grads.weight_der[:, unit]

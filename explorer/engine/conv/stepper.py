@@ -77,10 +77,11 @@ class ConvStepState:
         flat = flat_features(self.blocks) if self.blocks and self.z else self.x[:, :0, 0, 0]
         return ConvForwardTrace(self.x, self.blocks, ForwardTrace(flat, self.z, self.a))
 
-    def layer_gradients(self, layer: int, n_layers: int) -> LayerGradients | BlockGradients | None:
-        """Layer ``layer``'s backward record (blocks first), None before backward reaches it."""
-        i = n_layers - 1 - layer
-        return self.back[i] if i < len(self.back) else None
+    def layer_gradients(self, layer: int) -> LayerGradients | BlockGradients | None:
+        """Layer ``layer``'s backward record (blocks first), None before backward reaches it
+        (backward runs after every block's and layer's forward, so then they count the layers)."""
+        i = len(self.blocks) + len(self.z) - 1 - layer
+        return self.back[i] if self.back and 0 <= i < len(self.back) else None
 
     def gradients(self, n_blocks: int) -> ConvGradients | None:
         """All gradients, once backward has reached the first block."""
