@@ -12,6 +12,7 @@ from explorer.engine.losses import LOSS_FUNCTIONS, Loss, encode_targets
 from explorer.engine.metrics import Evaluation, evaluate, predict_classes
 from explorer.engine.optim import OptState, init_opt_state, update
 from explorer.engine.phases import backward, backward_layer, error, forward, forward_layer
+from explorer.engine.replay import replay
 from explorer.engine.spec import (
     LOSSES,
     OPTIMIZERS,
@@ -31,7 +32,6 @@ from explorer.engine.trail import (
     Loaded,
     Phases,
     ReplayError,
-    replay,
     replay_cost,
     replayable,
 )

@@ -4,22 +4,19 @@ Training is deterministic (seeded batch order, seeded initial weights), so the p
 any point follow from the settings plus this record: how many phases ran under which training
 settings, which epochs were handed to the fast path, and which weights were edited by hand.
 Each StepState carries its trail (consecutive phases under one config merge into one segment),
-so stepping back shortens it too. ``replay`` rebuilds the exact state on a fresh Stepper.
-``replay`` counts the work a trail asks for before doing any and refuses one over its budget: a
-link is anyone's to craft, and its replay runs on the opener's script thread.
-Left out: parameters loaded from elsewhere (a torch run, an upload) are not replayable; the
-trail records that with ``Loaded`` and ``replay`` refuses it.
+so stepping back shortens it too. The trail is data only: ``explorer.engine.replay`` rebuilds
+the exact state on a fresh Stepper, after ``check_replay`` here has counted the work it asks
+for and refused one over its budget (a link is anyone's to craft, and its replay runs on the
+opener's script thread). Left out: parameters loaded from elsewhere (a torch run, an upload)
+are not replayable; the trail records that with ``Loaded`` and replay refuses it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 from explorer.engine.spec import NetworkSpec, TrainConfig
-
-if TYPE_CHECKING:
-    from explorer.engine.stepper import Stepper
 
 
 @dataclass(frozen=True)
@@ -120,22 +117,3 @@ def check_replay(trail: tuple[Event, ...], cost: float, budget_s: float) -> None
             f"Replaying its training would take about {cost:,.0f} s; a link or file may ask "
             f"for at most {budget_s:g} s of the server's time."
         )
-
-
-def replay(
-    stepper: Stepper, trail: tuple[Event, ...], *, budget_s: float = REPLAY_BUDGET_S
-) -> None:
-    """Apply ``trail`` to a fresh ``stepper`` (same spec, data, seed and initial weights as
-    the one that made it). Raises ReplayError, before any work, for a trail that cannot or
-    should not be replayed (loaded parameters, or an estimated cost over ``budget_s``)."""
-    check_replay(trail, replay_cost(trail, stepper.spec, stepper.n_train), budget_s)
-    for event in trail:
-        if isinstance(event, Phases):
-            stepper.set_config(event.config)
-            for _ in range(event.n):
-                stepper.advance()
-        elif isinstance(event, FastEpoch):
-            stepper.set_config(event.config)
-            stepper.run_epoch_fast()
-        elif isinstance(event, Edit):
-            stepper.edit(event.layer, event.row, event.col, event.value)
