@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from explorer.data import TOY_NAMES
-from explorer.engine import Stepper, replay
+from explorer.engine import Stepper
 from explorer.state.session_file import SessionFileError, load_session, save_session
 from explorer.state.settings import Settings
 from explorer.ui.datasets import dataset_for
@@ -42,15 +42,7 @@ def stepper(settings: Settings = SETTINGS) -> Stepper:
 def reload(data: bytes) -> Stepper:
     saved = load_session(data, DATASETS, dataset_for)
     s = stepper(saved.settings)
-    s.restore(
-        saved.params,
-        saved.opt_state,
-        epoch=saved.epoch,
-        step=saved.step,
-        position=saved.position,
-        trail=saved.trail,
-    )
-    replay(s, saved.tail)
+    saved.apply_to(s)
     return s
 
 

@@ -32,8 +32,10 @@ from explorer.engine import (
     Params,
     Phases,
     SpecError,
+    Stepper,
     StepState,
     phase_sequence,
+    replay,
     replayable,
 )
 from explorer.engine.optim import fits
@@ -75,6 +77,21 @@ class SavedSession:
     trail: tuple[Event, ...]
     tail: tuple[Event, ...]
     metrics: list[dict[str, Any]]
+
+    def apply_to(self, stepper: Stepper) -> None:
+        """Put ``stepper`` (built from ``settings`` on its dataset) where the file was saved:
+        the batch's start, then its phases so far, then the saved training settings. Raises
+        the engine's NonFiniteError where those phases overflow."""
+        stepper.restore(
+            self.params,
+            self.opt_state,
+            epoch=self.epoch,
+            step=self.step,
+            position=self.position,
+            trail=self.trail,
+        )
+        replay(stepper, self.tail)
+        stepper.set_config(self.settings.train_config())
 
 
 def split_trail(trail: tuple[Event, ...], done: int) -> tuple[tuple[Event, ...], tuple[Event, ...]]:

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 
 from explorer.data import available_datasets
-from explorer.engine import NonFiniteError, replay
+from explorer.engine import NonFiniteError
 from explorer.state.export import sequential_code, standalone_script, torch_state_dict
 from explorer.state.session_file import SessionFileError, load_session, save_session
 from explorer.torch_backend import torch_available
@@ -53,17 +53,8 @@ def _prepare_load(data: bytes) -> Commit:
     """The saved run, rebuilt and checked in full before it replaces the user's."""
     saved = load_session(data, available_datasets(), dataset_for)
     run = prepare_run(saved.settings, dataset_for(saved.settings))
-    run.stepper.restore(
-        saved.params,
-        saved.opt_state,
-        epoch=saved.epoch,
-        step=saved.step,
-        position=saved.position,
-        trail=saved.trail,
-    )
     try:
-        replay(run.stepper, saved.tail)
-        run.stepper.set_config(saved.settings.train_config())
+        saved.apply_to(run.stepper)
         run.metrics = {m["step"]: _metrics(m) for m in saved.metrics if set(m) == _METRIC_FIELDS}
         run.record()
     except NonFiniteError as exc:

@@ -3,7 +3,7 @@
 A CNN's trail holds what its Stepper records (phases under a training config, fast epochs,
 parameters loaded from elsewhere); there are no hand edits. ``replay_conv`` estimates the
 seconds the trail would take on the reference machine before doing any of it and refuses one
-over the budget, as ``explorer.engine.trail.replay`` does for an MLP: a link is anyone's to
+over the budget, as ``explorer.engine.replay`` does for an MLP: a link is anyone's to
 craft, and it replays on the opener's script thread.
 
 The cost model counts a sample's work through a step as multiply-adds (each block's twice,
