@@ -4,6 +4,7 @@ which the app skips for speed (explorer/figures/build.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import pkgutil
@@ -18,9 +19,6 @@ import pytest
 
 import explorer.figures
 from explorer.engine import LayerSpec, NetworkSpec, Params, encode_targets
-from explorer.engine.optim import OptState
-from explorer.engine.stepper import StepState
-from explorer.engine.traces import ErrorTrace, LayerGradients
 from explorer.figures import build
 from explorer.figures.network import LABEL_TRACE
 
@@ -112,39 +110,19 @@ def same_params(a: Params | None, b: Params | None) -> bool:
     )
 
 
-def same_opt(a: OptState | None, b: OptState | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.step == b.step and all(
-        same_params(getattr(a, f), getattr(b, f)) for f in ("velocity", "m", "v")
-    )
-
-
-def same_err(a: ErrorTrace | None, b: ErrorTrace | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.loss == b.loss and all(
-        same_arrays(getattr(a, f), getattr(b, f)) for f in ("target", "output_der", "input_der")
-    )
-
-
-def same_back(a: LayerGradients, b: LayerGradients) -> bool:
-    fields = ("output_der", "input_der", "weight_der", "bias_der")
-    return all(same_arrays(getattr(a, f), getattr(b, f)) for f in fields)
-
-
-def assert_same_state(got: StepState, want: StepState) -> None:
-    """Every field equal, every array equal bit for bit and of the same dtype."""
-    counters = ("epoch", "step", "position", "done")
-    assert [getattr(got, f) for f in counters] == [getattr(want, f) for f in counters]
-    assert got.trail == want.trail
-    assert same_params(got.params, want.params) and same_params(got.prev_params, want.prev_params)
-    assert same_opt(got.opt_state, want.opt_state)
-    assert same_opt(got.prev_opt_state, want.prev_opt_state)
-    for field in ("batch_index", "x", "target"):
-        assert same_arrays(getattr(got, field), getattr(want, field)), field
-    assert len(got.z) == len(want.z) and len(got.a) == len(want.a)
-    assert all(same_arrays(u, v) for u, v in zip(got.z + got.a, want.z + want.a, strict=True))
-    assert same_err(got.err, want.err)
-    assert len(got.back) == len(want.back)
-    assert all(same_back(u, v) for u, v in zip(got.back, want.back, strict=True))
+def assert_same_state(got: object, want: object, where: str = "state") -> None:
+    """Equal field by field (an MLP's or a CNN's state, or any part of one); arrays equal bit
+    for bit and of the same dtype."""
+    if isinstance(want, np.ndarray):
+        assert isinstance(got, np.ndarray) and got.dtype == want.dtype, where
+        assert np.array_equal(got, want), where
+    elif dataclasses.is_dataclass(want) and not isinstance(want, type):
+        assert type(got) is type(want), where
+        for f in dataclasses.fields(want):
+            assert_same_state(getattr(got, f.name), getattr(want, f.name), f"{where}.{f.name}")
+    elif isinstance(want, tuple | list):
+        assert type(got) is type(want) and len(got) == len(want), where
+        for i, (u, v) in enumerate(zip(got, want, strict=True)):
+            assert_same_state(u, v, f"{where}[{i}]")
+    else:
+        assert got == want, where

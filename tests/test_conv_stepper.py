@@ -4,8 +4,6 @@ path against the traced one, and stepping back bit for bit."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -23,6 +21,7 @@ from explorer.engine.conv import (
 )
 from explorer.engine.optim import init_opt_state
 from explorer.engine.traces import LayerGradients
+from tests.conftest import assert_same_state
 
 SPEC = ConvNetSpec(
     (10, 10),
@@ -39,23 +38,6 @@ def data(n: int = 77) -> tuple[np.ndarray, np.ndarray]:
 def stepper(config: TrainConfig | None = None, **kw: object) -> ConvStepper:
     x, y = data()
     return ConvStepper(SPEC, config or TrainConfig(batch_size=16), x, y, seed=3, **kw)  # type: ignore[arg-type]
-
-
-def assert_same(got: object, want: object, where: str = "state") -> None:
-    """Equal field by field; arrays equal bit for bit and of the same dtype."""
-    if isinstance(want, np.ndarray):
-        assert isinstance(got, np.ndarray) and got.dtype == want.dtype, where
-        assert np.array_equal(got, want), where
-    elif dataclasses.is_dataclass(want) and not isinstance(want, type):
-        assert type(got) is type(want), where
-        for f in dataclasses.fields(want):
-            assert_same(getattr(got, f.name), getattr(want, f.name), f"{where}.{f.name}")
-    elif isinstance(want, tuple):
-        assert isinstance(got, tuple) and len(got) == len(want), where
-        for i, (u, v) in enumerate(zip(got, want, strict=True)):
-            assert_same(u, v, f"{where}[{i}]")
-    else:
-        assert got == want, where
 
 
 def test_phase_order_and_what_is_known_after_each() -> None:
@@ -101,11 +83,11 @@ def test_traced_step_equals_the_pure_phases() -> None:
     grads = backward(SPEC, start, fwd, err)
     params, opt_state = conv_update(start, grads, init_opt_state(start, s.config), s.config)
 
-    assert_same(st.forward_trace(), fwd, "forward")
-    assert_same(st.err, err, "error")
-    assert_same(st.gradients(SPEC.n_blocks), grads, "gradients")
-    assert_same(st.params, params, "params")
-    assert_same(st.opt_state, opt_state, "opt_state")
+    assert_same_state(st.forward_trace(), fwd, "forward")
+    assert_same_state(st.err, err, "error")
+    assert_same_state(st.gradients(SPEC.n_blocks), grads, "gradients")
+    assert_same_state(st.params, params, "params")
+    assert_same_state(st.opt_state, opt_state, "opt_state")
 
 
 @pytest.mark.parametrize(
@@ -124,7 +106,7 @@ def test_fast_epoch_equals_the_traced_epoch(config: TrainConfig) -> None:
     batches = epoch_batches(len(x), config.batch_size, seed=3, epoch=0)
     fast = train_conv_steps(SPEC, start, init_opt_state(start, config), config, x, y, batches)
 
-    assert_same(fast.params, traced.state.params, "params")  # float64: bit for bit
+    assert_same_state(fast.params, traced.state.params, "params")  # float64: bit for bit
     assert len(fast.losses) == traced.state.step == -(-77 // config.batch_size)
 
     in_float32 = stepper(config)
@@ -146,10 +128,10 @@ def test_step_back_restores_bit_for_bit() -> None:
     s.finish_step()
 
     assert s.step_back()
-    assert_same(s.state, after_fast)
+    assert_same_state(s.state, after_fast)
     for expected in reversed(snapshots):  # the fast epoch in one go, then phase by phase
         assert s.step_back()
-        assert_same(s.state, expected)
+        assert_same_state(s.state, expected)
     assert not s.step_back()
 
 
@@ -165,7 +147,7 @@ def test_a_batch_stepped_back_to_mid_way_finishes_as_it_would_have() -> None:
         assert s.step_back()
     s.finish_step()
     fresh.finish_step()
-    assert_same(s.state, fresh.state)
+    assert_same_state(s.state, fresh.state)
 
 
 def test_an_optimizer_switch_is_stepped_back_with_fresh_buffers() -> None:
@@ -186,7 +168,7 @@ def test_restored_state_carries_on_as_the_first_time() -> None:
     after = s.state
     s.step_back()
     s.finish_step()
-    assert_same(s.state, after)
+    assert_same_state(s.state, after)
 
 
 def test_set_params_restarts_the_batch_and_steps_back() -> None:
@@ -218,7 +200,7 @@ def test_a_saved_session_is_restored_where_it_stood() -> None:
     assert not fresh.can_step_back
     s.finish_step()
     fresh.finish_step()
-    assert_same(fresh.state.params, s.state.params)
+    assert_same_state(fresh.state.params, s.state.params)
     assert (fresh.state.epoch, fresh.state.step) == (1, 8)
     with pytest.raises(SpecError, match="outside this training set"):
         fresh.restore(saved.params, saved.opt_state, epoch=0, step=0, position=77, trail=())

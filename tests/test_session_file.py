@@ -14,6 +14,7 @@ from explorer.engine import Stepper
 from explorer.state.session_file import SessionFileError, load_session, save_session
 from explorer.state.settings import Settings
 from explorer.ui.datasets import dataset_for
+from tests.conftest import assert_same_state
 
 DATASETS = (*TOY_NAMES, "mnist-sample", "digits-8x8")
 SETTINGS = Settings(
@@ -46,20 +47,6 @@ def reload(data: bytes) -> Stepper:
     return s
 
 
-def same(a: Stepper, b: Stepper) -> None:
-    sa, sb = a.state, b.state
-    assert (sa.epoch, sa.step, sa.position, sa.done) == (sb.epoch, sb.step, sb.position, sb.done)
-    for u, v in zip(
-        (*sa.params.weights, *sa.params.biases),
-        (*sb.params.weights, *sb.params.biases),
-        strict=True,
-    ):
-        assert np.array_equal(u, v)
-    for u, v in zip(sa.a, sb.a, strict=True):
-        assert np.array_equal(u, v)
-    assert sa.trail == sb.trail
-
-
 @pytest.mark.parametrize("phases", [0, 3, 8, 13, 16])
 def test_save_and_load_continue_bit_for_bit(phases: int) -> None:
     s = stepper()
@@ -68,10 +55,10 @@ def test_save_and_load_continue_bit_for_bit(phases: int) -> None:
         s.advance()
     data = save_session(SETTINGS, s.state, len(s.phases), [{"step": 9, "train_loss": 0.5}])
     t = reload(data)
-    same(s, t)
+    assert_same_state(s.state, t.state)
     s.run_steps(5)
     t.run_steps(5)
-    same(s, t)
+    assert_same_state(s.state, t.state)
 
 
 def test_metrics_travel_and_nan_becomes_none() -> None:

@@ -21,7 +21,7 @@ from explorer.engine import (
     train_steps,
     update,
 )
-from tests.conftest import assert_same_state, net
+from tests.conftest import assert_same_state, net, same_params
 
 SPEC = net((4, 6, 5, 3), "tanh", "softmax", "cross_entropy")
 
@@ -34,17 +34,6 @@ def data(n: int = 50, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def stepper(config: TrainConfig | None = None, **kw: object) -> Stepper:
     x, y = data()
     return Stepper(SPEC, config or TrainConfig(batch_size=8), x, y, seed=5, **kw)  # type: ignore[arg-type]
-
-
-def same_state(a: Stepper, b_params: object) -> bool:
-    return all(
-        np.array_equal(u, v)
-        for u, v in zip(
-            (*a.state.params.weights, *a.state.params.biases),
-            (*b_params.weights, *b_params.biases),  # type: ignore[attr-defined]
-            strict=True,
-        )
-    )
 
 
 def test_phase_order_and_what_is_known() -> None:
@@ -91,7 +80,7 @@ def test_traced_values_equal_the_pure_phases() -> None:
         assert np.array_equal(st.a[layer], fwd.output[layer])
         assert np.array_equal(got.weight_der[layer], grads.weight_der[layer])
         assert np.array_equal(got.output_der[layer], grads.output_der[layer])
-    assert same_state(s, params)
+    assert same_params(s.state.params, params)
 
 
 def test_step_back_restores_bit_for_bit() -> None:
@@ -110,7 +99,7 @@ def test_step_back_restores_bit_for_bit() -> None:
     s.run_steps(0)
     while s.state.step < s2.state.step or s.state.done != s2.state.done:
         s.advance()
-    assert same_state(s, s2.state.params)
+    assert same_params(s.state.params, s2.state.params)
 
 
 def test_history_is_bounded() -> None:
@@ -140,11 +129,11 @@ def test_same_seed_same_network_different_seed_different() -> None:
     a, b = stepper(), stepper()
     a.run_epoch()
     b.run_epoch()
-    assert same_state(a, b.state.params)
+    assert same_params(a.state.params, b.state.params)
     x, y = data()
     c = Stepper(SPEC, TrainConfig(batch_size=8), x, y, seed=6)
     c.run_epoch()
-    assert not same_state(a, c.state.params)
+    assert not same_params(a.state.params, c.state.params)
 
 
 def test_learning_rate_change_keeps_training_optimizer_change_resets_buffers() -> None:
@@ -165,7 +154,7 @@ def test_set_params_is_undoable() -> None:
     before = s.state
     edited = init_params(SPEC, np.random.default_rng(99))
     s.set_params(edited)
-    assert s.state.done == 0 and same_state(s, edited)
+    assert s.state.done == 0 and same_params(s.state.params, edited)
     s.step_back()
     assert s.state is before
 

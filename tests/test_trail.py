@@ -16,7 +16,7 @@ from explorer.engine import (
     init_params,
     replay,
 )
-from tests.conftest import net
+from tests.conftest import assert_same_state, net
 
 SPEC = net((3, 5, 4, 2), "tanh", "softmax", "cross_entropy")
 
@@ -25,18 +25,6 @@ def fresh(config: TrainConfig | None = None) -> Stepper:
     rng = np.random.default_rng(4)
     x, y = rng.normal(size=(40, 3)), rng.integers(0, 2, size=40)
     return Stepper(SPEC, config or TrainConfig(batch_size=8), x, y, seed=9)
-
-
-def assert_same(a: Stepper, b: Stepper) -> None:
-    sa, sb = a.state, b.state
-    assert (sa.epoch, sa.step, sa.position, sa.done) == (sb.epoch, sb.step, sb.position, sb.done)
-    for u, v in zip(
-        (*sa.params.weights, *sa.params.biases),
-        (*sb.params.weights, *sb.params.biases),
-        strict=True,
-    ):
-        assert np.array_equal(u, v)
-    assert sa.trail == sb.trail
 
 
 def test_a_mixed_run_replays_bit_for_bit() -> None:
@@ -60,7 +48,7 @@ def test_a_mixed_run_replays_bit_for_bit() -> None:
 
     other = fresh()
     replay(other, s.state.trail)
-    assert_same(s, other)
+    assert_same_state(s.state, other.state)
 
 
 def test_consecutive_phases_merge_and_step_back_shortens_the_trail() -> None:
