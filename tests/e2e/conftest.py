@@ -57,19 +57,30 @@ _NEURON_AT = """(k) => {
 }"""
 
 
-def click_neuron(page: Any, k: int = -1) -> None:
-    """Click neuron ``k`` of the graph, counted over every layer from the first input (the
-    default, -1, is the last output unit), where plotly drew it."""
-    # where it is once the chart holds still: not moved (a new inspector column re-lays the
-    # page out) and not redrawn for 100 ms
-    point = page.evaluate(_NEURON_AT, k)
-    for _ in range(50):
-        page.wait_for_timeout(100)
-        again = page.evaluate(_NEURON_AT, k)
-        if again == point:
-            break
-        point = again
-    page.mouse.click(point["x"], point["y"])
+def click_neuron(page: Any, k: int, opens: str) -> None:
+    """Click neuron ``k`` of the graph, counted over every layer from the first input (negative:
+    from the last output unit), where plotly drew it, until the inspector shows ``opens``.
+
+    A click that lands while the app reruns from the previous one can be lost (the chart is
+    redrawn under the pointer): a user clicks again, and so does this, up to three times."""
+    title = page.get_by_text(opens)
+    for _ in range(3):
+        # where it is once the chart holds still: not moved (a new inspector column re-lays the
+        # page out) and not redrawn for 100 ms
+        point = page.evaluate(_NEURON_AT, k)
+        for _ in range(50):
+            page.wait_for_timeout(100)
+            again = page.evaluate(_NEURON_AT, k)
+            if again == point:
+                break
+            point = again
+        page.mouse.click(point["x"], point["y"])
+        try:
+            sync_api.expect(title).to_be_visible(timeout=TIMEOUT_MS / 3)
+            return
+        except AssertionError:
+            continue
+    sync_api.expect(title).to_be_visible()
 
 
 @pytest.fixture(scope="session")

@@ -40,8 +40,7 @@ def test_click_a_neuron_and_read_its_inspector(page: Any) -> None:
     page.get_by_role("button", name="Complete step").click()
     expect(status(page)).to_contain_text("step 1")
     expect(page.locator(".js-plotly-plot").first).to_be_visible()
-    click_neuron(page)
-    expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
+    click_neuron(page, -1, "output (sigmoid), unit 0 (batch)")
     # only the newest phase's section (the update) is open; open the error's and read its numbers
     page.get_by_text("Error at the output").click()
     error = page.get_by_test_id("stExpander").filter(has_text="Error at the output")

@@ -57,14 +57,12 @@ def test_the_graph_survives_a_page_switch_and_a_lost_cache(page: Any, app_url: s
     page.get_by_role("link", name="Explorer").click()
     shows(page, "forward, layer 3")  # a new chart, drawn from the traces the page held
     next_phase(page, "error")
-    click_neuron(page, -10)  # the first output unit
-    expect(page.get_by_text("output (softmax), unit 0 (batch)")).to_be_visible()
+    click_neuron(page, -10, "output (softmax), unit 0 (batch)")  # the first output unit
     # The page loses what it held: the next click's unchanged traces cannot be filled in, it
     # asks again, and the whole figure comes.
     page.evaluate("() => window.__explorerGraphTraces.clear()")
     next_phase(page, "backward, layer 3")
-    click_neuron(page, -1)
-    expect(page.get_by_text("output (softmax), unit 9 (batch)")).to_be_visible()
+    click_neuron(page, -1, "output (softmax), unit 9 (batch)")
 
 
 # Before a click: each trace's drawn x array, kept on the window; after it: how many traces kept

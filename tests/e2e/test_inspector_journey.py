@@ -28,8 +28,7 @@ def next_phase(page: Any, done: str) -> None:
 
 
 def inspect(page: Any, k: int, title: str) -> None:
-    click_neuron(page, k)
-    expect(page.get_by_text(title)).to_be_visible()
+    click_neuron(page, k, title)
 
 
 def test_the_inspector_follows_the_phases_and_says_what_the_batch_is(

@@ -25,8 +25,7 @@ def test_step_a_lesson_in_place_leave_and_come_back(page: Any) -> None:
     page.get_by_role("button", name="Next phase").click()
     expect(page.get_by_text(STATUS)).to_contain_text("done: forward, layer 1")
     expect(page.get_by_role("heading", name="Lessons")).to_be_visible()
-    click_neuron(page)
-    expect(page.get_by_text("output (sigmoid), unit 0 (batch)")).to_be_visible()
+    click_neuron(page, -1, "output (sigmoid), unit 0 (batch)")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lesson_in_place.png"))
     # away and back: the same lesson, step and network

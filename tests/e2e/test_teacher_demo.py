@@ -87,10 +87,9 @@ def test_the_whole_classroom_demo(page: Any, app_url: str) -> None:
 
     # one mini-batch, phase by phase, then the neurons it changed
     step_through_a_mini_batch(page, 1, "01")
-    click_neuron(page, -10)  # output units come last: unit 0 of 10
-    expect(page.get_by_text("output (softmax), unit 0 (batch)")).to_be_visible()
-    click_neuron(page, -11)  # the last unit of layer 2
-    expect(page.get_by_text("layer 2 (relu), unit 15 (batch)")).to_be_visible()
+    # output units come last: unit 0 of 10, then the last unit of layer 2
+    click_neuron(page, -10, "output (softmax), unit 0 (batch)")
+    click_neuron(page, -11, "layer 2 (relu), unit 15 (batch)")
     page.get_by_role("button", name="Check gradients").click()
     expect(page.get_by_text(re.compile(r"^Pass: all \d+ gradients checked"))).to_be_visible()
     agree(page, "02_inspected_and_checked")
@@ -156,6 +155,6 @@ def test_the_whole_classroom_demo(page: Any, app_url: str) -> None:
     step_through_a_mini_batch(page, 1, "11_presenter")
     for name in ("Next phase", "Back", "Complete step"):
         expect(page.get_by_role("button", name=name)).to_be_in_viewport()
-    click_neuron(page, -1)
+    click_neuron(page, -1, "output (softmax), unit 9")
     expect(page.get_by_text("output (softmax), unit 9")).to_be_in_viewport()
     agree(page, "12_presenter_inspected")
