@@ -20,8 +20,9 @@ from explorer.engine.conv import init_conv_params
 from explorer.state.run_config import RunConfig, save_params
 from explorer.state.session_file import SessionFileError, load_session, save_session
 from explorer.state.settings import Settings
+from explorer.ui import keys
 from explorer.ui.conv_files import FILE_NAME, conv_run_of, load_conv_session, save_conv_session
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv
+from explorer.ui.conv_session import ConvRun, ConvSettings, build_conv
 from tests.conftest import shown
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -148,7 +149,7 @@ def test_the_page_saves_and_another_session_continues() -> None:
 
     student = page()
     upload(student, data)
-    t, s = teacher.session_state[CONV_KEY], student.session_state[CONV_KEY]
+    t, s = teacher.session_state[keys.CONV_RUN], student.session_state[keys.CONV_RUN]
     assert s.settings == t.settings and student.number_input(key="cw_seed").value == 4
     ts, ss = t.stepper.state, s.stepper.state
     assert (ss.step, ss.done, ss.position) == (ts.step, ts.done, ts.position)
@@ -157,7 +158,7 @@ def test_the_page_saves_and_another_session_continues() -> None:
     )
     assert not student.error
     student.button(key="cb_step").click().run()  # the builder kept it: no rebuild
-    assert student.session_state[CONV_KEY].stepper.state.step == 2
+    assert student.session_state[keys.CONV_RUN].stepper.state.step == 2
 
 
 @pytest.mark.parametrize("case", ["damaged", "an MLP session", "NaN", "wrong shape"])
@@ -165,10 +166,10 @@ def test_the_page_refuses_a_hostile_file_and_keeps_its_network(case: str) -> Non
     data, words = hostile()[case]
     at = page()
     at.button(key="cb_step").click().run()
-    before = at.session_state[CONV_KEY]
+    before = at.session_state[keys.CONV_RUN]
     upload(at, data)
     assert len(at.error) == 1 and words in shown(at.error[0].value)
-    assert at.session_state[CONV_KEY] is before and before.stepper.state.step == 1
+    assert at.session_state[keys.CONV_RUN] is before and before.stepper.state.step == 1
 
 
 def test_a_cnn_file_on_the_explorer_page_is_refused_by_name() -> None:
@@ -212,19 +213,19 @@ def test_mutated_files_are_read_or_refused_never_raising_otherwise() -> None:
 
 def test_a_command_line_parameters_file_opens_on_the_page() -> None:
     at = page()
-    run: ConvRun = at.session_state[CONV_KEY]
+    run: ConvRun = at.session_state[keys.CONV_RUN]
     trained_params = init_conv_params(run.spec, np.random.default_rng(7))
     out = io.BytesIO()
     save_params(out, trained_params, RunConfig(conv_blocks=run.spec.blocks))
     box = next(u for u in at.file_uploader if u.key == "cw_params_file")
     box.set_value(("params.npz", out.getvalue(), "application/octet-stream")).run()
     assert not at.exception and not at.error
-    s = at.session_state[CONV_KEY].stepper.state
+    s = at.session_state[keys.CONV_RUN].stepper.state
     assert s.trail == (Loaded(),) and not at.query_params  # no link can rebuild it
     pairs = zip(s.params.weights, trained_params.weights, strict=True)
     assert all(np.array_equal(a, b) for a, b in pairs)
     at.button(key="cb_back").click().run()  # Back undoes it
-    assert at.session_state[CONV_KEY].stepper.state.trail == ()
+    assert at.session_state[keys.CONV_RUN].stepper.state.trail == ()
 
 
 def test_a_parameters_file_of_another_network_is_refused() -> None:
@@ -235,4 +236,4 @@ def test_a_parameters_file_of_another_network_is_refused() -> None:
     box = next(u for u in at.file_uploader if u.key == "cw_params_file")
     box.set_value(("params.npz", out.getvalue(), "application/octet-stream")).run()
     assert len(at.error) == 1 and "The builder makes" in shown(at.error[0].value)
-    assert at.session_state[CONV_KEY].stepper.state.trail == ()
+    assert at.session_state[keys.CONV_RUN].stepper.state.trail == ()

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from explorer.analysis.conv_compare import Comparison, compare, matched_width, mlp_params
 from explorer.engine.conv import ConvBlockSpec
 from explorer.figures.conv import kernel_strip_figure
-from explorer.ui.conv_learned_view import COMPARED
-from explorer.ui.conv_session import CONV_KEY, ConvSettings, build_conv
+from explorer.ui import keys
+from explorer.ui.conv_session import ConvSettings, build_conv
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -58,7 +58,7 @@ def test_the_training_tab_draws_curves_kernels_and_the_side_by_side() -> None:
     at.number_input(key="cw_run_n").set_value(5).run()
     at.button(key="cb_run").click().run()
     assert not at.exception
-    run = at.session_state[CONV_KEY]
+    run = at.session_state[keys.CONV_RUN]
     assert sorted(run.metrics) == [0, 5] and sorted(run.kernels) == [0, 5]
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     titles = [c["layout"].get("title", {}).get("text", "") for c in charts]
@@ -68,7 +68,7 @@ def test_the_training_tab_draws_curves_kernels_and_the_side_by_side() -> None:
     at.number_input(key="cw_compare_epochs").set_value(1)
     at.button(key="cb_compare").click().run()
     assert not at.exception
-    result = at.session_state[COMPARED]
+    result = at.session_state[keys.CONV_COMPARED]
     assert isinstance(result, Comparison)
     table = next(m.value for m in at.markdown if "| parameters |" in m.value)
     assert f"| {result.cnn.n_params:,} | {result.cnn.test_accuracy:.1%} |" in table

@@ -16,11 +16,10 @@ from explorer.data import Dataset, load_digits_8x8, load_mnist_sample, make_toy
 from explorer.data.digit_input import rasterize, to_digits_8x8, to_mnist
 from explorer.engine import Params, forward, predict_classes
 from explorer.state.settings import Settings
+from explorer.ui import keys
 from explorer.ui.draw_view import (
     BRUSH_PX,
-    CANVAS_KEY,
     CANVAS_PX,
-    PANEL_KEY,
     digit_converter,
     drawn_state,
     parse_strokes,
@@ -48,7 +47,7 @@ def predictions(at: AppTest) -> list[str]:
 
 
 def open_panel(at: AppTest) -> AppTest:
-    at.session_state[PANEL_KEY] = True  # what a click on the expander does
+    at.session_state[keys.DRAW_PANEL] = True  # what a click on the expander does
     at.run()
     assert not at.exception, at.exception
     return at
@@ -56,7 +55,7 @@ def open_panel(at: AppTest) -> AppTest:
 
 def draw(at: AppTest, strokes: list[list[list[float]]]) -> AppTest:
     """What the canvas does when a stroke ends: set its state value, then rerun."""
-    at.session_state[CANVAS_KEY] = {"strokes": strokes}
+    at.session_state[keys.DRAW_CANVAS] = {"strokes": strokes}
     at.run()
     assert not at.exception, at.exception
     return at

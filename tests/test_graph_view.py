@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.engine import Stepper, TrainConfig
 from explorer.figures import build, curves_figure, network_figure
-from explorer.ui.graph_view import SENT_KEY, figure_payload
+from explorer.ui import keys
+from explorer.ui.graph_view import figure_payload
 from tests.conftest import net
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -78,7 +79,7 @@ def test_an_unchanged_figure_sends_no_trace_and_a_resync_sends_it_whole(at: AppT
     again = sent(at)
     assert again["ids"] == partial["ids"] and all(t is None for t in again["figure"]["data"])
     # What the "resync" trigger's callback does: forget what this chart was sent.
-    at.session_state[SENT_KEY] = {}
+    at.session_state[keys.GRAPH_SENT] = {}
     at.run()
     resent = sent(at)
     assert resent["ids"] == partial["ids"] and None not in resent["figure"]["data"]

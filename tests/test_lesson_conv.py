@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from explorer.engine.conv import ConvBlockSpec
 from explorer.lessons import LessonError, load_lessons
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings
+from explorer.ui import keys
+from explorer.ui.conv_session import ConvRun, ConvSettings
 from explorer.ui.conv_view import SECOND_BLOCK
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -30,7 +31,7 @@ def lessons_at(step: int, at: AppTest | None = None) -> AppTest:
 
 
 def conv_run(at: AppTest) -> ConvRun:
-    run = at.session_state[CONV_KEY]
+    run = at.session_state[keys.CONV_RUN]
     assert isinstance(run, ConvRun)
     return run
 
@@ -96,7 +97,7 @@ def test_a_step_cnn_that_does_not_fit_its_images_is_refused_in_place(tmp_path: P
         view.load_lessons = load_lessons
     assert not at.exception, at.exception
     assert [e.value for e in at.error if "does not fit" in e.value]
-    assert CONV_KEY not in at.session_state
+    assert keys.CONV_RUN not in at.session_state
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings
+from explorer.ui import keys
+from explorer.ui.conv_session import ConvRun, ConvSettings
 from tests.conftest import shown
 
 APP = str(Path(__file__).parents[1] / "app.py")
@@ -26,7 +27,7 @@ def page(query: dict[str, str] | None = None) -> AppTest:
 
 
 def run_of(at: AppTest) -> ConvRun:
-    run = at.session_state[CONV_KEY]
+    run = at.session_state[keys.CONV_RUN]
     assert isinstance(run, ConvRun)
     return run
 

@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 from explorer.engine.conv import ConvNetSpec
 from explorer.state.run_config import from_json, to_json
 from explorer.training.full import FullTraining
-from explorer.ui.conv_session import CONV_KEY, ConvRun
+from explorer.ui import keys
+from explorer.ui.conv_session import ConvRun
 
 APP = str(Path(__file__).parents[1] / "app.py")
 
@@ -30,7 +31,7 @@ def both_pages() -> AppTest:
 
 def test_the_cnn_trains_there_and_opens_in_convolution() -> None:
     at = both_pages()
-    cnn: ConvRun = at.session_state[CONV_KEY]
+    cnn: ConvRun = at.session_state[keys.CONV_RUN]
     at.radio(key="w_ft_network").set_value("cnn").run()
     at.number_input(key="w_ft_epochs").set_value(1).run()
     at.button(key="b_ft_train").click().run()
@@ -47,7 +48,7 @@ def test_the_cnn_trains_there_and_opens_in_convolution() -> None:
     at.button(key="b_ft_open_conv").click().run()  # the callback's run switches the page
     assert not at.exception, at.exception
     assert at.title[0].value == "Convolution explorer"
-    opened: ConvRun = at.session_state[CONV_KEY]
+    opened: ConvRun = at.session_state[keys.CONV_RUN]
     assert opened is not cnn and opened.settings == cnn.settings
     s = opened.stepper.state
     assert s.step == job.step and s.epoch == 1 and s.position == 0 and s.done == 0
@@ -56,7 +57,7 @@ def test_the_cnn_trains_there_and_opens_in_convolution() -> None:
     assert at.selectbox(key="cw_dataset").value == "digits-8x8"
     at.switch_page("app_pages/convolution.py")
     at.button(key="cb_step").click().run()  # it trains on from there, not rebuilt
-    assert at.session_state[CONV_KEY].stepper.state.step == job.step + 1
+    assert at.session_state[keys.CONV_RUN].stepper.state.step == job.step + 1
 
 
 def test_without_a_cnn_the_page_trains_the_mlp_as_before() -> None:

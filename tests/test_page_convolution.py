@@ -17,12 +17,12 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.engine import LayerSpec, Params
+from explorer.ui import keys
 from explorer.ui.conv_inspector import num
 from explorer.ui.conv_link import conv_from_query, conv_to_query
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, image_datasets
+from explorer.ui.conv_session import ConvRun, ConvSettings, image_datasets
 from explorer.ui.conv_view import PRESENTER_IMAGE_HEIGHT, PRESENTER_ROW_HEIGHT, select
 from explorer.ui.explorer_view import PLAY_MOST_PER_TICK, PLAY_RATE
-from explorer.ui.kept_figures import KEPT_KEY
 from explorer.ui.session import PlayClock
 from explorer.ui.sidebar import RATES
 
@@ -52,7 +52,7 @@ def result(latex: str) -> str:
 
 
 def run_of(at: AppTest) -> ConvRun:
-    run = at.session_state[CONV_KEY]
+    run = at.session_state[keys.CONV_RUN]
     assert isinstance(run, ConvRun)
     return run
 
@@ -403,7 +403,7 @@ def test_a_block_figure_is_built_again_only_when_its_numbers_change() -> None:
     figures = []
     for _ in range(5):  # block, output layer, error, backward output layer, backward block
         at.button(key="cb_phase").click().run()
-        kept = at.session_state[KEPT_KEY]
+        kept = at.session_state[keys.KEPT_FIGURES]
         figures.append((kept["conv_block_0"][1], kept["conv_image"][1]))
     blocks, images = zip(*figures, strict=True)
     # the maps are the same from the output layer's forward phase to its backward phase

@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 import explorer.ui.learned_view as training_view
 from explorer.engine import NonFiniteError
+from explorer.ui import keys
 
 APP = str(Path(__file__).parents[1] / "app.py")
 PAGE = "app_pages/training.py"
@@ -64,7 +65,7 @@ def click(at: AppTest, key: str) -> AppTest:
 
 
 def job(at: AppTest) -> Any:
-    return at.session_state.get(training_view.JOB)
+    return at.session_state.get(keys.TRAIN_JOB)
 
 
 def array(value: Any) -> np.ndarray:

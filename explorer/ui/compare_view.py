@@ -50,15 +50,13 @@ from explorer.figures import (
     compare_units_figure,
 )
 from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings, limits
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Run
 from explorer.ui.sidebar import PENALTIES, RATES
 
 CUSTOM = "custom"
-RESULT = "cmp_result"
-BASE = "cmp_base"  # the preset's base settings; None: the sidebar's
-SAVED = "cmp_editor"  # a copy of the editor's widget values that survives other pages
 MAX_STEPS = 20_000
 _CHART = {"displayModeBar": False}
 _EDITOR_KEY = re.compile(r"cmp_(n|steps|preset|\d+_[a-z_\d]+)")
@@ -81,8 +79,8 @@ def _load_variant(i: int, s: Settings) -> None:
 
 
 def _load(variants: list[Settings], steps: int) -> None:
-    st.session_state.cmp_n = len(variants)
-    st.session_state.cmp_steps = steps
+    st.session_state[keys.COMPARE_N] = len(variants)
+    st.session_state[keys.COMPARE_STEPS] = steps
     for i, s in enumerate(variants):
         _load_variant(i, s)
 
@@ -94,13 +92,13 @@ def _custom_variants(base: Settings) -> list[Settings]:
 
 
 def _choose_preset(run: Run) -> None:
-    key = st.session_state.cmp_preset
+    key = st.session_state[keys.COMPARE_PRESET]
     if key == CUSTOM:
-        st.session_state[BASE] = None
+        st.session_state[keys.COMPARE_BASE] = None
         _load(_custom_variants(run.settings), 500)
         return
     preset = PRESETS[key]
-    st.session_state[BASE] = preset.base
+    st.session_state[keys.COMPARE_BASE] = preset.base
     _load([v.settings for v in preset.variants], preset.steps)
 
 
@@ -153,43 +151,43 @@ def _variant_editor(i: int, base: Settings) -> Settings:
 def _restore_editor() -> None:
     """Put back the editor's values after a visit to another page: Streamlit drops a page's
     widget values when another page runs, so ``_save_editor`` keeps a copy under a plain key."""
-    for key, value in st.session_state.get(SAVED, {}).items():
+    for key, value in st.session_state.get(keys.COMPARE_EDITOR, {}).items():
         if key not in st.session_state:
             st.session_state[key] = value
 
 
 def _save_editor() -> None:
     state = st.session_state
-    state[SAVED] = {k: state[k] for k in state if _EDITOR_KEY.fullmatch(k)}
+    state[keys.COMPARE_EDITOR] = {k: state[k] for k in state if _EDITOR_KEY.fullmatch(k)}
 
 
 def editor(run: Run) -> tuple[Settings, tuple[Variant, ...]]:
     """Preset selector and variant columns; returns the base and the variants."""
     _restore_editor()
     state = st.session_state
-    if "cmp_n" not in state:
-        state[BASE] = None
+    if keys.COMPARE_N not in state:
+        state[keys.COMPARE_BASE] = None
         _load(_custom_variants(run.settings), 500)
     titles = {
         CUSTOM: "Custom: start from the sidebar's network",
         **{k: p.title for k, p in PRESETS.items()},
     }
-    state.setdefault("cmp_preset", CUSTOM)
+    state.setdefault(keys.COMPARE_PRESET, CUSTOM)
     left, right = st.columns([3, 1])
     key = left.selectbox(
         "Preset",
         list(titles),
         format_func=titles.__getitem__,
-        key="cmp_preset",
+        key=keys.COMPARE_PRESET,
         on_change=_choose_preset,
         args=(run,),
     )
-    n = int(right.number_input("Variants", MIN_VARIANTS, MAX_VARIANTS, key="cmp_n"))
+    n = int(right.number_input("Variants", MIN_VARIANTS, MAX_VARIANTS, key=keys.COMPARE_N))
     if key != CUSTOM:
         preset = PRESETS[key]
         st.info(preset.explanation)
         st.markdown(f"**What to look at.** {preset.look_at}")
-    base: Settings = state[BASE] or run.settings
+    base: Settings = state[keys.COMPARE_BASE] or run.settings
     columns = st.columns(n)
     settings = []
     for i, column in enumerate(columns):
@@ -208,7 +206,7 @@ def _train(variants: tuple[Variant, ...], dataset: Dataset, steps: int) -> None:
     def progress(comparison: Comparison) -> bool:
         # A snapshot: after a Stop click the next run starts at once, in another thread,
         # while this one trains on until its next Streamlit call (which ends it).
-        st.session_state[RESULT] = comparison.snapshot()
+        st.session_state[keys.COMPARE_RESULT] = comparison.snapshot()
         bar.progress(
             comparison.step / comparison.steps, text=f"Step {comparison.step:,} of {steps:,}"
         )
@@ -224,9 +222,9 @@ def _train(variants: tuple[Variant, ...], dataset: Dataset, steps: int) -> None:
 
 def run_controls(run: Run, base: Settings, variants: tuple[Variant, ...]) -> None:
     """Steps, the shared settings, and the Run button (which trains right away)."""
-    dataset = run.dataset if st.session_state[BASE] is None else dataset_for(base)
+    dataset = run.dataset if st.session_state[keys.COMPARE_BASE] is None else dataset_for(base)
     left, right = st.columns([1, 3])
-    steps = int(left.number_input("Steps", 1, MAX_STEPS, key="cmp_steps"))
+    steps = int(left.number_input("Steps", 1, MAX_STEPS, key=keys.COMPARE_STEPS))
     n = len(dataset.x_train)
     right.caption(
         f"Shared by every variant: {dataset.name} ({n:,} training examples), the "
@@ -406,7 +404,7 @@ def compare_page(run: Run) -> None:
     with runs_tab:
         base, variants = editor(run)
         run_controls(run, base, variants)
-        comparison: Comparison | None = st.session_state.get(RESULT)
+        comparison: Comparison | None = st.session_state.get(keys.COMPARE_RESULT)
         if comparison is not None:
             results(comparison)
     with gallery_tab:

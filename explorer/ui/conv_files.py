@@ -43,19 +43,17 @@ from explorer.state.session_file import (
 )
 from explorer.state.settings import Settings
 from explorer.state.share import TRAIL_KEY
+from explorer.ui import keys
 from explorer.ui.conv_link import conv_from_query, conv_to_query
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv, image_datasets
+from explorer.ui.conv_session import ConvRun, ConvSettings, build_conv, image_datasets
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.session import Metrics
 
-CONV_SESSION_FILE = "conv_session_file"  # the guard's place for a refused file
-CONV_PARAMS_FILE = "conv_params_file"  # and for a refused parameters file
 PARAMS_FILE_ROOM = 1024 * 1024  # in a parameters file, beyond its float64 weights
 FILE_NAME = "cnn-session.npz"
 _BUFFERS = ("velocity", "m", "v")
 _METRIC_FIELDS = {f.name for f in fields(Metrics)}
-_PREPARED = "conv_prepared_file"
 
 
 @dataclass(frozen=True, eq=False)
@@ -223,11 +221,11 @@ def conv_run_of(saved: SavedConv) -> ConvRun:
 
 # -- the page --------------------------------------------------------------------------------
 def _prepare() -> None:
-    st.session_state[_PREPARED] = save_conv_session(st.session_state[CONV_KEY])
+    st.session_state[keys.CONV_PREPARED_FILE] = save_conv_session(st.session_state[keys.CONV_RUN])
 
 
 def _load() -> None:
-    upload = st.session_state.get("cw_session_file")
+    upload = st.session_state.get(keys.CW_SESSION_FILE)
     if upload is None:
         return
 
@@ -235,22 +233,22 @@ def _load() -> None:
         run = conv_run_of(load_conv_session(upload.getvalue()))
 
         def commit() -> None:
-            st.session_state[CONV_KEY] = run
-            st.session_state.pop(_PREPARED, None)
+            st.session_state[keys.CONV_RUN] = run
+            st.session_state.pop(keys.CONV_PREPARED_FILE, None)
             forget_builder()
 
         return commit
 
-    guard(CONV_SESSION_FILE, prepare)
+    guard(keys.CONV_SESSION_FILE, prepare)
 
 
 def _open_params() -> None:
     """A ``params.npz`` of ``python -m explorer.training.cli`` in place of the page's parameters
     (the builder's network: the file must fit it); Back undoes it."""
-    upload = st.session_state.get("cw_params_file")
+    upload = st.session_state.get(keys.CW_PARAMS_FILE)
     if upload is None:
         return
-    run: ConvRun = st.session_state[CONV_KEY]
+    run: ConvRun = st.session_state[keys.CONV_RUN]
 
     def prepare() -> Commit:
         limit = 8 * run.spec.n_params + PARAMS_FILE_ROOM
@@ -266,14 +264,14 @@ def _open_params() -> None:
 
         return commit
 
-    guard(CONV_PARAMS_FILE, prepare)
+    guard(keys.CONV_PARAMS_FILE, prepare)
 
 
 def forget_builder() -> None:
     """Drop the page's widget values, so that its builder is seeded again from the page's
     network (call it after putting a new one in place)."""
     for key in [k for k in st.session_state if str(k).startswith("cw_")]:
-        if key not in ("cw_session_file", "cw_params_file"):  # the uploaders keep their files
+        if key not in (keys.CW_SESSION_FILE, keys.CW_PARAMS_FILE):  # the uploaders keep their files
             del st.session_state[key]
 
 
@@ -285,19 +283,19 @@ def conv_files_panel() -> None:
         on_click=_prepare,
         help="Settings, parameters, optimizer state, metrics, kernel history and position.",
     )
-    prepared = st.session_state.get(_PREPARED)
+    prepared = st.session_state.get(keys.CONV_PREPARED_FILE)
     if prepared is not None:
         st.download_button(
             "Session (continue later)", prepared, file_name=FILE_NAME, key="cb_download"
         )
     st.file_uploader(
-        "Continue a saved session", type=["npz"], key="cw_session_file", on_change=_load
+        "Continue a saved session", type=["npz"], key=keys.CW_SESSION_FILE, on_change=_load
     )
-    show_refusal(CONV_SESSION_FILE)
+    show_refusal(keys.CONV_SESSION_FILE)
     st.file_uploader(
         "Open a CNN trained on the command line (params.npz of python -m explorer.training.cli)",
         type=["npz"],
-        key="cw_params_file",
+        key=keys.CW_PARAMS_FILE,
         on_change=_open_params,
     )
-    show_refusal(CONV_PARAMS_FILE)
+    show_refusal(keys.CONV_PARAMS_FILE)

@@ -20,18 +20,18 @@ from explorer.engine.optim import init_opt_state
 from explorer.state.run_config import RunConfig
 from explorer.state.settings import Settings
 from explorer.training.full import FullTraining
+from explorer.ui import keys
 from explorer.ui.conv_files import forget_builder
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv
+from explorer.ui.conv_session import ConvRun, ConvSettings, build_conv
 from explorer.ui.guard import Commit, guard
-from explorer.ui.page import OPEN, go_to
+from explorer.ui.page import go_to
 
 CONV_PAGE = "app_pages/convolution.py"
-STARTED_FROM = "ft_conv_settings"  # the builder's choices the CNN run started from
 
 
 def page_cnn() -> ConvRun | None:
     """The Convolution page's network, if this session has built one."""
-    run = st.session_state.get(CONV_KEY)
+    run = st.session_state.get(keys.CONV_RUN)
     return run if isinstance(run, ConvRun) else None
 
 
@@ -63,13 +63,13 @@ def conv_run_config(
 def start_from(run: ConvRun) -> Params:
     """The parameters a run starts from (the page's network as it stands), remembering the
     builder's choices for ``open_in_convolution``."""
-    st.session_state[STARTED_FROM] = run.settings
+    st.session_state[keys.CONV_STARTED_FROM] = run.settings
     return run.stepper.state.params
 
 
 def open_in_convolution(job: FullTraining) -> None:
     """The trained CNN on the Convolution page, counting on from where training stopped."""
-    settings = st.session_state.get(STARTED_FROM)
+    settings = st.session_state.get(keys.CONV_STARTED_FROM)
 
     def prepare() -> Commit:
         assert isinstance(settings, ConvSettings), "a CNN run remembers where it started"
@@ -88,10 +88,10 @@ def open_in_convolution(job: FullTraining) -> None:
         run.record()
 
         def commit() -> None:
-            st.session_state[CONV_KEY] = run
+            st.session_state[keys.CONV_RUN] = run
             forget_builder()
             go_to(CONV_PAGE)
 
         return commit
 
-    guard(OPEN, prepare)
+    guard(keys.OPEN_IN_EXPLORER, prepare)

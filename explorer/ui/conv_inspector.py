@@ -23,6 +23,7 @@ from explorer.engine.activations import ACTIVATIONS
 from explorer.engine.conv import BlockGradients, BlockTrace, ConvNetSpec, conv_gradient_check
 from explorer.engine.conv.pixel import input_window, kernel_der_terms, receptive_field
 from explorer.engine.gradcheck import GradientCheck
+from explorer.ui import keys
 from explorer.ui.conv_session import ConvRun, Pixel, phase_name
 from explorer.ui.inspector_view import Checked, show_check
 
@@ -145,12 +146,12 @@ def _backward(
     st.caption(f"dL/da comes from {where}; δ = dL/dz for this sample.")
     c_count, k = g.kernel_der.shape[1], block.kernel
     options = [(c, i, j) for c in range(c_count) for i in range(k) for j in range(k)]
-    if st.session_state.get("cw_weight") not in options:
-        st.session_state.cw_weight = (0, k // 2, k // 2)
+    if st.session_state.get(keys.CW_WEIGHT) not in options:
+        st.session_state[keys.CW_WEIGHT] = (0, k // 2, k // 2)
     c, i, j = st.selectbox(
         "Kernel weight",
         options,
-        key="cw_weight",
+        key=keys.CW_WEIGHT,
         format_func=lambda o: f"w[channel {o[0] + 1}, row {o[1]}, column {o[2]}]",
     )
     rec = run.stepper.state.blocks[sel.block]

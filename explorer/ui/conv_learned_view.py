@@ -16,24 +16,23 @@ from explorer.analysis.conv_compare import MAX_EPOCHS, Comparison, compare
 from explorer.engine import NonFiniteError
 from explorer.figures import curves_figure
 from explorer.figures.conv import kernel_strip_figure
-from explorer.ui.conv_session import CONV_KEY, EVAL_ROWS, ConvRun
+from explorer.ui import keys
+from explorer.ui.conv_session import EVAL_ROWS, ConvRun
 from explorer.ui.guard import plain
 
-COMPARED = "conv_compared"  # session state: the last Comparison
-EPOCHS = "cw_compare_epochs"  # the side-by-side's epochs
 DEFAULT_EPOCHS = 3
 
 
 def _compare() -> None:
-    run = st.session_state[CONV_KEY]
+    run = st.session_state[keys.CONV_RUN]
     assert isinstance(run, ConvRun)
-    epochs = int(st.session_state[EPOCHS])
+    epochs = int(st.session_state[keys.CONV_COMPARE_EPOCHS])
     try:
-        st.session_state[COMPARED] = compare(
+        st.session_state[keys.CONV_COMPARED] = compare(
             run.spec, run.settings.config(), run.dataset, seed=run.settings.seed, epochs=epochs
         )
     except NonFiniteError as exc:
-        st.session_state[COMPARED] = str(exc)
+        st.session_state[keys.CONV_COMPARED] = str(exc)
 
 
 def curves(run: ConvRun) -> None:
@@ -80,7 +79,9 @@ def comparison(result: Comparison) -> None:
 def training_tab(run: ConvRun, *, shown: bool) -> None:
     """The tab's views when ``shown`` (the tab is open); its choice of epochs is kept while it
     is hidden (Streamlit drops the value of a widget a run does not draw)."""
-    st.session_state[EPOCHS] = st.session_state.get(EPOCHS, DEFAULT_EPOCHS)
+    st.session_state[keys.CONV_COMPARE_EPOCHS] = st.session_state.get(
+        keys.CONV_COMPARE_EPOCHS, DEFAULT_EPOCHS
+    )
     if shown:
         training_views(run)
 
@@ -95,9 +96,9 @@ def training_views(run: ConvRun) -> None:
         )
     st.subheader("Against an MLP of about as many parameters")
     left, right = st.columns([1, 2], vertical_alignment="bottom")
-    left.number_input("Epochs", 1, MAX_EPOCHS, key=EPOCHS)
+    left.number_input("Epochs", 1, MAX_EPOCHS, key=keys.CONV_COMPARE_EPOCHS)
     right.button("Train both", key="cb_compare", on_click=_compare, icon=":material/compare:")
-    result = st.session_state.get(COMPARED)
+    result = st.session_state.get(keys.CONV_COMPARED)
     if isinstance(result, str):
         st.error(plain(result))
     elif isinstance(result, Comparison):

@@ -35,14 +35,12 @@ from explorer.engine.conv.spec import MAX_BLOCKS, MAX_DENSE
 from explorer.engine.trail import Event, replayable
 from explorer.state.settings import Settings
 from explorer.state.share import MAX_VALUE_CHARS, TRAIL_KEY, read_trail, trail_text
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv, image_datasets
+from explorer.ui import keys
+from explorer.ui.conv_session import ConvRun, ConvSettings, build_conv, image_datasets
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.sidebar import RATES
 
 NET_KEY, NET = "net", "cnn"
-CONV_LINK = "conv_link"  # the guard's place for a CNN link that cannot be opened
-_READ = "conv_link_read"
-_WARNINGS = "conv_link_warnings"
 _SETTING_LIMITS = {f.name: dict(f.metadata) for f in fields(Settings)}
 _TYPES = get_type_hints(ConvSettings)
 _PARTS = {ConvBlockSpec: MAX_BLOCKS, LayerSpec: MAX_DENSE - 1}
@@ -220,8 +218,8 @@ def _open() -> Commit:
         )
 
     def commit() -> None:
-        st.session_state[CONV_KEY] = run
-        st.session_state[_WARNINGS] = warnings
+        st.session_state[keys.CONV_RUN] = run
+        st.session_state[keys.CONV_LINK_WARNINGS] = warnings
 
     return commit
 
@@ -229,12 +227,12 @@ def _open() -> Commit:
 def open_conv_link() -> None:
     """On a session's first run of the page, open the CNN link in the address bar (if it
     holds one); then, on every run, show what opening it said."""
-    if not st.session_state.get(_READ):
-        st.session_state[_READ] = True
+    if not st.session_state.get(keys.CONV_LINK_READ):
+        st.session_state[keys.CONV_LINK_READ] = True
         if is_conv_link(st.query_params.to_dict()):
-            guard(CONV_LINK, _open)
-    show_refusal(CONV_LINK)
-    warnings = st.session_state.pop(_WARNINGS, [])
+            guard(keys.CONV_LINK, _open)
+    show_refusal(keys.CONV_LINK)
+    warnings = st.session_state.pop(keys.CONV_LINK_WARNINGS, [])
     if warnings:
         st.warning("\n\n".join(plain(w) for w in warnings))
 

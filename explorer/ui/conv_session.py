@@ -1,5 +1,5 @@
 """The Convolution page's per-user state: its builder's choices (``ConvSettings``) and its own
-network (``ConvRun``, a ConvStepper), under a session key of its own (``CONV_KEY``), apart
+network (``ConvRun``, a ConvStepper), under a session key of its own (``keys.CONV_RUN``), apart
 from the Explorer's ``Run`` (``explorer.ui.session``), which this page never touches.
 
 A change of the data, the blocks, the dense layers or the seed builds a new network; a new
@@ -29,7 +29,6 @@ from explorer.ui.datasets import dataset_for
 from explorer.ui.inspector_view import Checked
 from explorer.ui.session import Metrics, PlayClock, epochs_text
 
-CONV_KEY = "conv_run"
 DEFAULT_DATASET = "mnist-sample"
 EVAL_ROWS = 500  # images of each set for the recorded loss/accuracy (~60 ms at 28x28)
 

@@ -33,12 +33,12 @@ from explorer.figures.conv import MAP_ROWS, block_figure, image_figure
 from explorer.figures.conv_dense import dense_figure, dense_phase, feature_grid
 from explorer.figures.network import IMAGE_INPUT_OVER
 from explorer.state.settings import MAX_UNITS, Settings
+from explorer.ui import keys
 from explorer.ui.conv_files import conv_files_panel
 from explorer.ui.conv_inspector import gradient_panel, pixel_inspector
 from explorer.ui.conv_learned_view import training_tab
 from explorer.ui.conv_link import open_conv_link, write_conv_link
 from explorer.ui.conv_session import (
-    CONV_KEY,
     ConvRun,
     ConvSettings,
     Pixel,
@@ -55,12 +55,10 @@ from explorer.ui.presenter import presenter_switch, presenting
 from explorer.ui.session import PlayClock
 from explorer.ui.sidebar import RATES
 
-BUILD = "conv_build"  # the guard's place for a network that cannot be built
 SECOND_BLOCK = ConvBlockSpec(8, 3, "valid", "relu", False)  # offered when a second is added
 HIDDEN_LAYER = LayerSpec(32, "relu")  # offered when a hidden dense layer is added
 MAX_HIDDEN = MAX_DENSE - 1  # hidden dense layers, then the output layer
 TABS = ("Step through", "Training views")
-TAB_KEY = "cw_tab"  # session state: the open tab's label
 SHOW = {"phase": "follow the phase", "values": "forward values", "gradients": "gradients"}
 # presenter mode, a 1280x720 projector: the first block's rows and the image fit under the
 # controls beside the inspector
@@ -71,14 +69,14 @@ PRESENTER_IMAGE_HEIGHT = 220
 # -- the builder -----------------------------------------------------------------------------
 def _widget_values(settings: ConvSettings) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "cw_dataset": settings.dataset,
+        keys.CW_DATASET: settings.dataset,
         "cw_blocks": len(settings.blocks),
         "cw_lr": settings.learning_rate,
         "cw_batch": settings.batch_size,
         "cw_seed": settings.seed,
         "cw_hidden": len(settings.hidden),
         "cw_optimizer": settings.optimizer,
-        "cw_momentum": settings.momentum,
+        keys.CW_MOMENTUM: settings.momentum,
         "cw_l2": settings.l2,
     }
     blocks = (*settings.blocks, SECOND_BLOCK)[:MAX_BLOCKS]
@@ -94,7 +92,7 @@ def _widget_values(settings: ConvSettings) -> dict[str, Any]:
 def _seed_widgets() -> None:
     """Widgets Streamlit dropped come back from the page's network, the rest are handed back
     (so they survive a page switch); the defaults seed a session's first visit."""
-    run = st.session_state.get(CONV_KEY)
+    run = st.session_state.get(keys.CONV_RUN)
     known = run.settings if isinstance(run, ConvRun) else ConvSettings()
     for key, value in _widget_values(known).items():
         st.session_state[key] = st.session_state.get(key, value)
@@ -106,10 +104,10 @@ def builder() -> ConvSettings:
     bar = st.sidebar
     bar.header("Convolution network")
     datasets = image_datasets()
-    if st.session_state.cw_dataset not in datasets:
-        st.session_state.cw_dataset = next(iter(datasets))
+    if st.session_state[keys.CW_DATASET] not in datasets:
+        st.session_state[keys.CW_DATASET] = next(iter(datasets))
     dataset = bar.selectbox(
-        "Images", list(datasets), format_func=datasets.__getitem__, key="cw_dataset"
+        "Images", list(datasets), format_func=datasets.__getitem__, key=keys.CW_DATASET
     )
     n = bar.radio("Conv blocks", range(1, MAX_BLOCKS + 1), key="cw_blocks", horizontal=True)
     blocks = []
@@ -135,9 +133,9 @@ def builder() -> ConvSettings:
         hidden.append(LayerSpec(int(size), str(activation)))
     bar.markdown("**Training**")
     optimizer = bar.selectbox("Optimizer", OPTIMIZERS, key="cw_optimizer")
-    momentum = st.session_state.cw_momentum
+    momentum = st.session_state[keys.CW_MOMENTUM]
     if optimizer == "momentum":
-        momentum = bar.number_input("Momentum", **_limits("momentum"), key="cw_momentum")
+        momentum = bar.number_input("Momentum", **_limits("momentum"), key=keys.CW_MOMENTUM)
     rate = bar.select_slider("Learning rate", RATES, key="cw_lr")
     batch = bar.number_input("Batch size", **_limits("batch_size"), key="cw_batch")
     l2 = bar.number_input("L2 regularization", **_limits("l2"), format="%g", key="cw_l2")
@@ -164,9 +162,9 @@ def _limits(name: str) -> dict[str, Any]:
 def sync(settings: ConvSettings) -> ConvRun:
     """The user's network for ``settings``: retuned when only training settings changed,
     rebuilt (through the guard) when the data, blocks or seed did."""
-    run = st.session_state.get(CONV_KEY)
+    run = st.session_state.get(keys.CONV_RUN)
     if not isinstance(run, ConvRun):
-        run = st.session_state[CONV_KEY] = build_conv(ConvSettings())
+        run = st.session_state[keys.CONV_RUN] = build_conv(ConvSettings())
     if settings == run.settings:
         return run
     if settings.same_network(run.settings):
@@ -178,17 +176,17 @@ def sync(settings: ConvSettings) -> ConvRun:
         new = build_conv(settings)
 
         def commit() -> None:
-            st.session_state[CONV_KEY] = new
+            st.session_state[keys.CONV_RUN] = new
 
         return commit
 
-    guard(BUILD, prepare)
-    return st.session_state[CONV_KEY]
+    guard(keys.CONV_BUILD, prepare)
+    return st.session_state[keys.CONV_RUN]
 
 
 # -- actions (callbacks) ---------------------------------------------------------------------
 def _run() -> ConvRun:
-    run = st.session_state[CONV_KEY]
+    run = st.session_state[keys.CONV_RUN]
     assert isinstance(run, ConvRun)
     return run
 
@@ -202,15 +200,15 @@ def _back() -> None:
 
 
 def _reset() -> None:
-    st.session_state[CONV_KEY] = build_conv(_run().settings)
+    st.session_state[keys.CONV_RUN] = build_conv(_run().settings)
 
 
 def _run_n() -> None:
-    _act("run_steps", int(st.session_state.cw_run_n))
+    _act("run_steps", int(st.session_state[keys.CW_RUN_N]))
 
 
 def _play() -> None:
-    _run().play = PlayClock(PLAY_RATE) if st.session_state.cw_play else None
+    _run().play = PlayClock(PLAY_RATE) if st.session_state[keys.CW_PLAY] else None
 
 
 def play_tick(run: ConvRun, clock: PlayClock) -> None:
@@ -253,7 +251,7 @@ def select(run: ConvRun, block: int, pick: Any, sample: int) -> None:
 
 
 def _on_pick(block: int, sample: int) -> None:
-    select(st.session_state[CONV_KEY], block, pick_of(f"conv_block_{block}"), sample)
+    select(st.session_state[keys.CONV_RUN], block, pick_of(f"conv_block_{block}"), sample)
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -288,7 +286,9 @@ def controls(run: ConvRun) -> None:
         help="Finish this mini-batch through its weight update.",
     )
     if not presenter:
-        cols[3].number_input("N", 1, 1000, value=10, key="cw_run_n", label_visibility="collapsed")
+        cols[3].number_input(
+            "N", 1, 1000, value=10, key=keys.CW_RUN_N, label_visibility="collapsed"
+        )
         cols[4].button("Run N", key="cb_run", icon=":material/fast_forward:", on_click=_run_n)
         cols[5].button(
             "Epoch",
@@ -300,7 +300,9 @@ def controls(run: ConvRun) -> None:
         )
     # a switch, as the Explorer's: its value rides along with every rerun, so a click made
     # while a play tick runs is not lost
-    cols[-2].toggle("Play", key="cw_play", on_change=_play, help=f"{PLAY_RATE:g} steps a second.")
+    cols[-2].toggle(
+        "Play", key=keys.CW_PLAY, on_change=_play, help=f"{PLAY_RATE:g} steps a second."
+    )
     cols[-1].button("Reset", key="cb_reset", icon=":material/restart_alt:", on_click=_reset)
 
 
@@ -389,11 +391,13 @@ def _sample(run: ConvRun) -> int:
     browser hands a choice back as that text, which a new batch's labels would not match
     (the value then came back as a string); the image's title names it."""
     n = len(run.stepper.state.batch_index)
-    chosen = st.session_state.get("cw_sample", 0)
+    chosen = st.session_state.get(keys.CW_SAMPLE, 0)
     if not isinstance(chosen, int) or not 0 <= chosen < n:
-        st.session_state.cw_sample = 0
+        st.session_state[keys.CW_SAMPLE] = 0
     return int(
-        st.selectbox("Shown sample", range(n), key="cw_sample", format_func=lambda i: f"Sample {i}")
+        st.selectbox(
+            "Shown sample", range(n), key=keys.CW_SAMPLE, format_func=lambda i: f"Sample {i}"
+        )
     )
 
 
@@ -442,7 +446,7 @@ def step_view(run: ConvRun) -> None:
         )
         # a kept chart that binds the Explorer's keys (graph_view): arrows, PageUp/PageDown
         # of a clicker, Space, Enter and ? press this page's buttons of the same names
-        kept_chart(image, key="conv_image", keys=True)
+        kept_chart(image, key="conv_image", binds_keys=True)
         pixel_inspector(run, sample)
         if not presenting():
             gradient_panel(run)
@@ -457,7 +461,7 @@ def convolution_page() -> None:
     run = sync(settings)
     if not presenting():
         st.title("Convolution explorer")
-    show_refusal(BUILD)
+    show_refusal(keys.CONV_BUILD)
     st.caption(
         f"{plain(run.spec.describe())} · {run.spec.n_params:,} parameters · "
         f"{plain(run.dataset.name)}"
@@ -472,10 +476,10 @@ def convolution_page() -> None:
         if run.playing != ticking:  # Play was switched, or an overflow stopped it
             st.rerun(scope="app")
         if not run.playing:
-            st.session_state.cw_play = False
+            st.session_state[keys.CW_PLAY] = False
         # lazy tabs: a hidden Training views tab is not drawn, so a Play tick on the Step
         # through tab costs its redraw only; a switch of tab reruns this fragment
-        stepping, training = st.tabs(TABS, key=TAB_KEY, on_change="rerun")
+        stepping, training = st.tabs(TABS, key=keys.CONV_TAB, on_change="rerun")
         with stepping:
             step_view(run)
         with training:

@@ -28,14 +28,13 @@ from explorer.data.digit_input import EmptyDrawing, Image, rasterize, to_digits_
 from explorer.engine import NonFiniteError, StepState, forward, predict_classes
 from explorer.engine.types import Array
 from explorer.figures import network_figure
+from explorer.ui import keys
 from explorer.ui.session import Run
 
 CANVAS_PX = 280  # the canvas is CANVAS_PX square, in its own pixels, whatever its CSS size
 # A digit drawn by hand sends a few hundred points; painting one costs ~0.25 ms a rerun.
 MAX_POINTS = 2000
 BRUSH_PX = 22.0  # about MNIST's stroke width once the digit is scaled to 20 pixels
-CANVAS_KEY = "draw_canvas"
-PANEL_KEY = "draw_panel"  # the expander: open or closed
 PREVIEW_PX = 140  # the converted image is shown about this wide, one block per pixel
 
 CONVERTERS: dict[tuple[int, ...], Callable[[Image], Image]] = {
@@ -85,7 +84,7 @@ def parse_strokes(value: object) -> list[Array]:
     return strokes
 
 
-def draw_canvas(key: str = CANVAS_KEY) -> list[Array]:
+def draw_canvas(key: str = keys.DRAW_CANVAS) -> list[Array]:
     """Mount the canvas and return its strokes (canvas pixels, y downwards)."""
     stored = st.session_state.get(key) or {}
     result = _canvas(
@@ -149,7 +148,9 @@ def draw_digit_panel(run: Run) -> None:
     convert = digit_converter(run.dataset)
     if convert is None:
         return
-    panel = st.expander("Draw a digit", icon=":material/draw:", key=PANEL_KEY, on_change="rerun")
+    panel = st.expander(
+        "Draw a digit", icon=":material/draw:", key=keys.DRAW_PANEL, on_change="rerun"
+    )
     with panel:
         st.caption(
             f"Draw one digit on the white square. It is {HOW[run.dataset.input_shape]}, "

@@ -6,15 +6,15 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.engine import NonFiniteError, SpecError
+from explorer.ui import keys
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.session import Run
 
-EDIT = "weight_edit"
 MAX_VALUE = 1e6  # far beyond any weight training makes; larger ones only overflow
 
 
 def _apply(run: Run, layer: int, unit: int) -> None:
-    guard(EDIT, lambda: _prepare_edit(run, layer, unit))
+    guard(keys.WEIGHT_EDIT, lambda: _prepare_edit(run, layer, unit))
 
 
 def _prepare_edit(run: Run, layer: int, unit: int) -> Commit:
@@ -62,4 +62,4 @@ def edit_panel(run: Run, layer: int, unit: int) -> None:
             args=(run, layer, unit),
             help="The current mini-batch restarts from its forward pass; Back undoes this.",
         )
-        show_refusal(EDIT)
+        show_refusal(keys.WEIGHT_EDIT)

@@ -20,6 +20,7 @@ from explorer.engine import Stepper, predict_classes
 from explorer.figures import curves_figure, network_figure
 from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hover_limited
 from explorer.state.session_file import save_session
+from explorer.ui import keys
 from explorer.ui.draw_view import draw_digit_panel
 from explorer.ui.files_view import files_panel
 from explorer.ui.graph_view import kept_chart, network_chart, pick_of, picked
@@ -47,7 +48,6 @@ EDGE_LABELS = {
     "weight_der": "gradient dL/dw",
 }
 KEYS_HELP = "Keys: → or Page Down next phase, ← or Page Up back, Space play, Enter step, ? help."
-GRAPH_KEY = "graph"
 
 
 # -- actions (callbacks) -----------------------------------------------------------------
@@ -60,7 +60,7 @@ def _finish_step(run: Run) -> None:
 
 
 def _run_steps(run: Run) -> None:
-    run.queued = ("Run N", int(st.session_state.w_run_n))
+    run.queued = ("Run N", int(st.session_state[keys.W_RUN_N]))
 
 
 def _run_epoch(run: Run) -> None:
@@ -93,7 +93,7 @@ def _reset(run: Run) -> None:
 
 
 def _play(run: Run) -> None:
-    run.play = PlayClock(PLAY_RATE) if st.session_state.w_play else None
+    run.play = PlayClock(PLAY_RATE) if st.session_state[keys.W_PLAY] else None
 
 
 def _work(run: Run) -> None:
@@ -130,7 +130,7 @@ def play_tick(run: Run, clock: PlayClock) -> None:
 
 
 def _select(run: Run) -> None:
-    neuron = picked(pick_of(GRAPH_KEY), run.spec.sizes)
+    neuron = picked(pick_of(keys.GRAPH), run.spec.sizes)
     if neuron is not None:
         run.selected = neuron
 
@@ -168,7 +168,7 @@ def controls(run: Run) -> None:
         help="Finish this mini-batch through its weight update.",
     )
     if not presenting():
-        cols[3].number_input("N", 1, 1000, value=10, key="w_run_n", label_visibility="collapsed")
+        cols[3].number_input("N", 1, 1000, value=10, key=keys.W_RUN_N, label_visibility="collapsed")
         cols[4].button(
             "Run N",
             key="b_run",
@@ -188,7 +188,7 @@ def controls(run: Run) -> None:
     # A switch, not a button: its value rides along with every rerun, so a click made while a
     # play tick is running cannot be lost the way a one-shot button press can.
     cols[-2].toggle(
-        "Play", key="w_play", on_change=_play, args=(run,), help=f"{PLAY_RATE:g} steps a second."
+        "Play", key=keys.W_PLAY, on_change=_play, args=(run,), help=f"{PLAY_RATE:g} steps a second."
     )
     cols[-1].button(
         "Reset", key="b_reset", icon=":material/restart_alt:", on_click=_reset, args=(run,)
@@ -219,8 +219,8 @@ def view_options(run: Run) -> tuple[str, str, int | None, int]:
     n = len(s.batch_index)
     labels = run.dataset.y_train[s.batch_index]
     options: list[int | None] = [None, *range(n)]
-    if st.session_state.get("w_sample") not in options:
-        st.session_state.w_sample = None
+    if st.session_state.get(keys.W_SAMPLE) not in options:
+        st.session_state[keys.W_SAMPLE] = None
 
     def name(i: int | None) -> str:
         if i is None:
@@ -228,7 +228,7 @@ def view_options(run: Run) -> tuple[str, str, int | None, int]:
         label = run.dataset.class_names[int(labels[i])] if run.dataset.class_names else labels[i]
         return f"Sample {i} (label {label})"  # 0-based, as the inspector and the units
 
-    sample = right.selectbox("Shown sample", options, format_func=name, key="w_sample")
+    sample = right.selectbox("Shown sample", options, format_func=name, key=keys.W_SAMPLE)
     top_k = 200
     if run.spec.input_size > 64:
         top_k = far.slider("Input edges shown", 20, 1000, 200, step=20, key="w_top_k")
@@ -258,7 +258,7 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
     )
     if presenting():
         fig.update_layout(height=GRAPH_HEIGHT)
-    network_chart(fig, key=GRAPH_KEY, on_pick=lambda: _select(run))
+    network_chart(fig, key=keys.GRAPH, on_pick=lambda: _select(run))
     edges = "edges"
     if hover_limited(run.spec, top_k):
         edges = f"the {HOVER_EDGES:,} strongest edges of each layer"
@@ -352,7 +352,7 @@ def explorer_page(run: Run) -> None:
         if run.playing != ticking:  # Play was switched, or an overflow stopped play
             st.rerun(scope="app")
         if not run.playing:  # overflow, a rebuilt network, Reset: the switch shows it stopped
-            st.session_state.w_play = False
+            st.session_state[keys.W_PLAY] = False
         buttons = st.container()  # drawn after the queued steps, which change what is enabled
         _work(run)
         with buttons:

@@ -17,13 +17,13 @@ from explorer.engine import NonFiniteError
 from explorer.state.export import sequential_code, standalone_script, torch_state_dict
 from explorer.state.session_file import SessionFileError, load_session, save_session
 from explorer.torch_backend import torch_available
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, show_refusal
 from explorer.ui.page import commit_run, prepare_run
 from explorer.ui.session import Metrics, Run
 
 _METRIC_FIELDS = {f.name for f in fields(Metrics)}
-SESSION_FILE = "session_file"
 
 
 def _prepare(run: Run) -> None:
@@ -35,7 +35,7 @@ def _prepare(run: Run) -> None:
     }
     if torch_available():
         files["state_dict.pt"] = torch_state_dict(s.params)
-    st.session_state.prepared_files = files
+    st.session_state[keys.PREPARED_FILES] = files
 
 
 def _metrics(row: dict[str, Any]) -> Metrics:
@@ -44,9 +44,9 @@ def _metrics(row: dict[str, Any]) -> Metrics:
 
 
 def _load() -> None:
-    upload = st.session_state.get("w_session_file")
+    upload = st.session_state.get(keys.W_SESSION_FILE)
     if upload is not None:
-        guard(SESSION_FILE, lambda: _prepare_load(upload.getvalue()))
+        guard(keys.SESSION_FILE, lambda: _prepare_load(upload.getvalue()))
 
 
 def _prepare_load(data: bytes) -> Commit:
@@ -84,7 +84,7 @@ def files_panel(run: Run) -> None:
         help="The session (settings, parameters, optimizer state, metrics, position), a "
         "standalone NumPy script, and a PyTorch state_dict.",
     )
-    prepared: dict[str, bytes] = st.session_state.get("prepared_files", {})
+    prepared: dict[str, bytes] = st.session_state.get(keys.PREPARED_FILES, {})
     for name, data in prepared.items():
         st.download_button(LABELS[name], data, file_name=name, key=f"b_download_{name}")
     if "state_dict.pt" in prepared:
@@ -93,6 +93,6 @@ def files_panel(run: Run) -> None:
     elif prepared:
         st.caption("Install the torch extra (pip install '.[torch]') to export a state_dict.")
     st.file_uploader(
-        "Continue a saved session", type=["npz"], key="w_session_file", on_change=_load
+        "Continue a saved session", type=["npz"], key=keys.W_SESSION_FILE, on_change=_load
     )
-    show_refusal(SESSION_FILE)
+    show_refusal(keys.SESSION_FILE)

@@ -29,6 +29,7 @@ from explorer.figures import curves_figure
 from explorer.state.run_config import RunConfig, load_params, to_json
 from explorer.state.settings import limits
 from explorer.training.full import FullTraining
+from explorer.ui import keys
 from explorer.ui.conv_full_training import (
     conv_run_config,
     open_in_convolution,
@@ -40,12 +41,9 @@ from explorer.ui.job_fragment import job_fragment
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Metrics, Run, epochs_text
 
-JOB = "ft_job"
-START_ERROR = "ft_start_error"
 MAX_UI_EPOCHS = 1000
 MAX_CURVE_POINTS = 600
 BACKEND_TITLES = {"numpy": "NumPy", "torch": "PyTorch"}
-PARAMS_FILE = "params_file"
 PARAMS_FILE_ROOM = 1024 * 1024  # in an uploaded parameters file, beyond its weights
 
 
@@ -57,14 +55,14 @@ def _start(run: Run, config: RunConfig, from_explorer: bool) -> None:
     if config.conv_blocks is not None and cnn is not None:
         params, dataset = start_from(cnn), cnn.dataset
     try:
-        st.session_state[JOB] = FullTraining(config, dataset, params=params)
-        st.session_state[START_ERROR] = None
+        st.session_state[keys.FULL_TRAINING_JOB] = FullTraining(config, dataset, params=params)
+        st.session_state[keys.FULL_TRAINING_ERROR] = None
     except (SpecError, tb.DeviceError, tb.TorchMissingError) as exc:
-        st.session_state[START_ERROR] = str(exc)
+        st.session_state[keys.FULL_TRAINING_ERROR] = str(exc)
 
 
 def _stop() -> None:
-    job: FullTraining | None = st.session_state.get(JOB)
+    job: FullTraining | None = st.session_state.get(keys.FULL_TRAINING_JOB)
     if job is not None:
         job.stop()
 
@@ -98,10 +96,10 @@ def _download_mnist() -> None:
     try:
         download_mnist()
     except DataError as exc:
-        st.session_state[START_ERROR] = str(exc)
+        st.session_state[keys.FULL_TRAINING_ERROR] = str(exc)
         return
-    st.session_state[START_ERROR] = None
-    st.session_state.w_dataset = "mnist"  # the sidebar's dataset, set before it is drawn
+    st.session_state[keys.FULL_TRAINING_ERROR] = None
+    st.session_state[keys.W_DATASET] = "mnist"  # the sidebar's dataset, set before it is drawn
 
 
 def _torch_check(run: Run) -> None:
@@ -111,21 +109,21 @@ def _torch_check(run: Run) -> None:
     try:
         rows = compare_with_engine(run.spec, s.params, s.x, s.target)
     except NonFiniteError as exc:
-        st.session_state.ft_check = str(exc)
+        st.session_state[keys.FILE_CHECK] = str(exc)
         return
-    st.session_state.ft_check = [
+    st.session_state[keys.FILE_CHECK] = [
         {k: "" if v is None else v if isinstance(v, int) else f"{v:.1e}" for k, v in row.items()}
         for row in rows
     ]
 
 
 def _read_params_file(run: Run) -> None:
-    upload = st.session_state.get("w_ft_params")
-    st.session_state.ft_file_params = None
+    upload = st.session_state.get(keys.W_FT_PARAMS)
+    st.session_state[keys.FILE_PARAMS] = None
     if upload is not None:
-        guard(PARAMS_FILE, lambda: _prepare_params(run, upload.getvalue()))
+        guard(keys.PARAMS_FILE, lambda: _prepare_params(run, upload.getvalue()))
     else:
-        guard(PARAMS_FILE, lambda: lambda: None)  # a removed file takes its message with it
+        guard(keys.PARAMS_FILE, lambda: lambda: None)  # a removed file takes its message with it
 
 
 def _prepare_params(run: Run, data: bytes) -> Commit:
@@ -137,13 +135,13 @@ def _prepare_params(run: Run, data: bytes) -> Commit:
         raise SpecError(f"{exc} The sidebar builds {run.spec.describe()}.") from None
 
     def commit() -> None:
-        st.session_state.ft_file_params = params
+        st.session_state[keys.FILE_PARAMS] = params
 
     return commit
 
 
 def _open_file(run: Run) -> None:
-    params = st.session_state.get("ft_file_params")
+    params = st.session_state.get(keys.FILE_PARAMS)
     if params is not None:
         note = "Opened the network from the parameters file."
         open_in_explorer(run.settings, run.dataset, params, note=note)
@@ -152,13 +150,13 @@ def _open_file(run: Run) -> None:
 # -- drawing ---------------------------------------------------------------------------------
 def _backend() -> str:
     if not tb.torch_available():
-        st.session_state.w_ft_backend = "numpy"
+        st.session_state[keys.W_FT_BACKEND] = "numpy"
     backend = st.radio(
         "Backend",
         tuple(BACKEND_TITLES),
         format_func=BACKEND_TITLES.__getitem__,
         horizontal=True,
-        key="w_ft_backend",
+        key=keys.W_FT_BACKEND,
         disabled=not tb.torch_available(),
     )
     if not tb.torch_available():
@@ -187,7 +185,7 @@ def _device(backend: str) -> str:
 
 def options(run: Run) -> RunConfig:
     """Network, backend, device, epochs and batch size: the run the Train button would start."""
-    st.session_state.setdefault("w_ft_batch", run.settings.batch_size)
+    st.session_state.setdefault(keys.W_FT_BATCH, run.settings.batch_size)
     cnn = page_cnn()
     network = "mlp"
     if cnn is not None:
@@ -209,7 +207,7 @@ def options(run: Run) -> RunConfig:
         1,
         limits("batch_size")["hi"],
         step=1,
-        key="w_ft_batch",
+        key=keys.W_FT_BATCH,
         help="Starts at the sidebar's; full training usually takes larger batches.",
     )
     if cnn is not None and network == "cnn":
@@ -221,7 +219,7 @@ def options(run: Run) -> RunConfig:
 
 
 def controls(run: Run, config: RunConfig) -> None:
-    job: FullTraining | None = st.session_state.get(JOB)
+    job: FullTraining | None = st.session_state.get(keys.FULL_TRAINING_JOB)
     running = job is not None and job.running
     step = run.stepper.state.step
     from_explorer = False
@@ -274,8 +272,8 @@ def controls(run: Run, config: RunConfig) -> None:
         on_click="ignore",
         help="The run as JSON for: python -m explorer.training.cli --config run.json",
     )
-    if st.session_state.get(START_ERROR):
-        st.error(st.session_state[START_ERROR])
+    if st.session_state.get(keys.FULL_TRAINING_ERROR):
+        st.error(st.session_state[keys.FULL_TRAINING_ERROR])
 
 
 def progress(job: FullTraining) -> None:
@@ -353,7 +351,11 @@ def curves(job: FullTraining) -> None:
 
 def live() -> None:
     """Progress, numbers and curves; reruns on a timer while the job trains."""
-    job_fragment(JOB, _show, "Choose a backend, epochs and a batch size, then press Train.")
+    job_fragment(
+        keys.FULL_TRAINING_JOB,
+        _show,
+        "Choose a backend, epochs and a batch size, then press Train.",
+    )
 
 
 def _show(job: FullTraining) -> None:
@@ -368,12 +370,12 @@ def from_file(run: Run) -> None:
         st.file_uploader(
             "params.npz",
             type=["npz"],
-            key="w_ft_params",
+            key=keys.W_FT_PARAMS,
             on_change=_read_params_file,
             args=(run,),
         )
-        show_refusal(PARAMS_FILE)
-        params = st.session_state.get("ft_file_params")
+        show_refusal(keys.PARAMS_FILE)
+        params = st.session_state.get(keys.FILE_PARAMS)
         st.button(
             "Open in Explorer",
             key="b_ft_open_file",
@@ -409,7 +411,7 @@ def torch_check(run: Run) -> None:
             args=(run,),
             disabled=not tb.torch_available(),
         )
-        result = st.session_state.get("ft_check")
+        result = st.session_state.get(keys.FILE_CHECK)
         if isinstance(result, str):
             st.error(result)
         elif result:

@@ -44,16 +44,13 @@ from explorer.figures import curves_figure, probabilities_figure
 from explorer.figures.generalise import accuracy_figure, gallery_figure
 from explorer.state.settings import Settings
 from explorer.training.full import FullTraining
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.draw_view import BRUSH_PX, CANVAS_PX, digit_converter, draw_canvas, preview
 from explorer.ui.guard import plain
 from explorer.ui.job_fragment import job_fragment
 from explorer.ui.session import Run
 
-JOB = "gen_job"
-CHECK = "gen_check"
-ERROR = "gen_error"
-CANVAS = "gen_canvas"
 MAX_EPOCHS = 200
 CHART = {"displayModeBar": False}
 MISSING = {
@@ -72,12 +69,14 @@ def _split_key(d: Dataset) -> str:
 
 def _start(settings: Settings, d: Dataset) -> None:
     split = st.session_state.get(_split_key(d), len(d.x_train))
-    epochs = st.session_state.get("w_gen_epochs", DEFAULT_EPOCHS)
+    epochs = st.session_state.get(keys.W_GEN_EPOCHS, DEFAULT_EPOCHS)
     try:
-        st.session_state[JOB] = start_training(settings, d, split=int(split), epochs=int(epochs))
-        st.session_state[ERROR] = None
+        st.session_state[keys.GEN_JOB] = start_training(
+            settings, d, split=int(split), epochs=int(epochs)
+        )
+        st.session_state[keys.GEN_ERROR] = None
     except (ValueError, TypeError, SpecError) as exc:
-        st.session_state[ERROR] = str(exc)
+        st.session_state[keys.GEN_ERROR] = str(exc)
 
 
 def _stop(key: str) -> None:
@@ -89,10 +88,10 @@ def _stop(key: str) -> None:
 def _start_check(recipe: Recipe) -> None:
     try:
         d = dataset_for(Settings(dataset=recipe.dataset))
-        st.session_state[CHECK] = Check(recipe, d)
-        st.session_state[ERROR] = None
+        st.session_state[keys.GEN_CHECK] = Check(recipe, d)
+        st.session_state[keys.GEN_ERROR] = None
     except DataError as exc:
-        st.session_state[ERROR] = str(exc)
+        st.session_state[keys.GEN_ERROR] = str(exc)
 
 
 # -- drawing ---------------------------------------------------------------------------------
@@ -118,14 +117,14 @@ def generalise_page(run: Run) -> None:
     )
     controls(settings, d)
     live()
-    job: FullTraining | None = st.session_state.get(JOB)
+    job: FullTraining | None = st.session_state.get(keys.GEN_JOB)
     if job is not None and not job.running and job.step:
         results(job)
     check_section()
 
 
 def controls(settings: Settings, d: Dataset) -> None:
-    job: FullTraining | None = st.session_state.get(JOB)
+    job: FullTraining | None = st.session_state.get(keys.GEN_JOB)
     running = job is not None and job.running
     sizes = split_sizes(d)
     left, right = st.columns(2)
@@ -137,7 +136,7 @@ def controls(settings: Settings, d: Dataset) -> None:
         key=_split_key(d),
         help="How many training digits the network learns from; the test digits stay the same.",
     )
-    right.number_input("Epochs", 1, MAX_EPOCHS, value=DEFAULT_EPOCHS, key="w_gen_epochs")
+    right.number_input("Epochs", 1, MAX_EPOCHS, value=DEFAULT_EPOCHS, key=keys.W_GEN_EPOCHS)
     row = st.container(horizontal=True)
     row.button(
         "Train",
@@ -153,16 +152,16 @@ def controls(settings: Settings, d: Dataset) -> None:
         key="b_gen_stop",
         icon=":material/stop:",
         on_click=_stop,
-        args=(JOB,),
+        args=(keys.GEN_JOB,),
         disabled=not running,
     )
-    if st.session_state.get(ERROR):
-        st.error(plain(st.session_state[ERROR]))
+    if st.session_state.get(keys.GEN_ERROR):
+        st.error(plain(st.session_state[keys.GEN_ERROR]))
 
 
 def live() -> None:
     """Progress, numbers and the accuracy curves; reruns on a timer while the job trains."""
-    job_fragment(JOB, _show, "Choose how many training digits, then press Train.")
+    job_fragment(keys.GEN_JOB, _show, "Choose how many training digits, then press Train.")
 
 
 def _show(job: FullTraining) -> None:
@@ -233,7 +232,7 @@ def drawn(job: FullTraining, convert: Callable[[Image], Image]) -> None:
     st.subheader("Draw a digit it has never seen")
     pad, beside = st.columns(2)
     with pad:
-        strokes = draw_canvas(CANVAS)
+        strokes = draw_canvas(keys.GEN_CANVAS)
     try:
         pixels = convert(rasterize(strokes, size=CANVAS_PX, width=BRUSH_PX))
         output = predict_image(job.spec, job.params(), pixels)
@@ -260,7 +259,7 @@ def check_section() -> None:
     titles = {r.title: r for r in RECIPES}
     title = st.radio("Check", list(titles), key="w_gen_recipe", horizontal=True)
     recipe = titles[str(title)]
-    check: Check | None = st.session_state.get(CHECK)
+    check: Check | None = st.session_state.get(keys.GEN_CHECK)
     running = check is not None and check.running
     here = recipe.dataset in available_datasets()
     if not here:
@@ -279,14 +278,14 @@ def check_section() -> None:
         key="b_gen_check_stop",
         icon=":material/stop:",
         on_click=_stop,
-        args=(CHECK,),
+        args=(keys.GEN_CHECK,),
         disabled=not running,
     )
     check_live()
 
 
 def check_live() -> None:
-    job_fragment(CHECK, _check_progress)
+    job_fragment(keys.GEN_CHECK, _check_progress)
 
 
 def _check_progress(check: Check) -> None:

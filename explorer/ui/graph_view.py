@@ -11,7 +11,7 @@ folder (nothing is fetched from elsewhere); its version may differ from the one 
 Streamlit's own bundle.
 
 Only the traces that changed travel: each trace goes by a digest of its JSON, and a trace the
-browser got in the figure before (``SENT_KEY`` remembers that figure's digests, per chart) is
+browser got in the figure before (``keys.GRAPH_SENT`` remembers that figure's digests, per chart) is
 sent as null beside its digest; the script takes it from the figure it drew last, the same
 object, so ``Plotly.react`` sees it unchanged. Between two phases most traces are the same (the
 wide 784-128x6-10 sent 1.6 MB a click, nearly all of it edges that had not changed). Where the
@@ -47,6 +47,7 @@ from streamlit.components.v1 import declare_component
 from streamlit.components.v2 import component
 
 from explorer.figures.network import LABEL_PX, LABEL_TRACE, NODE_TRACE
+from explorer.ui import keys
 from explorer.ui.presenter import presenting
 
 # Declared for its folder only: the server then serves plotly.min.js at this component's URL.
@@ -81,7 +82,6 @@ _TYPED = {
     "float32": "f4",
     "float64": "f8",
 }
-SENT_KEY = "_graph_sent"  # session state: per chart key, the digests of the last figure sent
 
 
 def plotly_url() -> str:
@@ -113,23 +113,24 @@ def network_chart(fig: go.Figure, *, key: str, on_pick: Callable[[], None]) -> N
         enlarge_text(fig, PROJECTOR_TEXT)
         fit = {"min": int(fig.layout.height), "max": FIT_MAX_PX, "below": FIT_BELOW_PX}
     height = "content" if fit else int(fig.layout.height)
-    _send(_graph, fig, key, height, fit=fit, keys=True, on_pick=on_pick)
+    _send(_graph, fig, key, height, fit=fit, binds_keys=True, on_pick=on_pick)
 
 
 def kept_chart(
     fig: go.Figure,
     *,
     key: str,
-    keys: bool = False,
+    binds_keys: bool = False,
     on_pick: Callable[[], None] | None = None,
 ) -> None:
     """Another figure of the page in a kept chart, as the graph is (a figure unchanged since
     the last run costs the browser nothing); for a chart that a page redraws on every click
-    (the Explorer's loss curve, which st.plotly_chart re-plotted on each Next phase). ``keys``:
+    (the Explorer's loss curve, which st.plotly_chart re-plotted on each Next phase).
+    ``binds_keys``:
     it binds the Explorer's keys, on a page without the network graph (Convolution).
     ``on_pick`` runs when a trace with ``meta={"pick": [...]}`` is clicked, ``pick_of(key)``
     holding that list and the point's index ([y, x] in a heatmap)."""
-    _send(_kept, fig, key, int(fig.layout.height or 450), keys=keys, on_pick=on_pick)
+    _send(_kept, fig, key, int(fig.layout.height or 450), binds_keys=binds_keys, on_pick=on_pick)
 
 
 def _send(
@@ -139,18 +140,18 @@ def _send(
     height: int | str,
     *,
     fit: dict[str, int] | None = None,
-    keys: bool = False,
+    binds_keys: bool = False,
     on_pick: Callable[[], None] | None = None,
 ) -> None:
-    """``fig`` to the kept ``chart`` under ``key``: the traces the browser lacks, ``keys``
-    whether this chart binds the Explorer's keys, ``on_pick`` what a pick runs."""
+    """``fig`` to the kept ``chart`` under ``key``: the traces the browser lacks,
+    ``binds_keys`` whether this chart binds the Explorer's keys, ``on_pick`` what a pick runs."""
     callbacks = {} if on_pick is None else {"on_pick_change": on_pick}
-    sent: dict[str, frozenset[str]] = st.session_state.setdefault(SENT_KEY, {})
+    sent: dict[str, frozenset[str]] = st.session_state.setdefault(keys.GRAPH_SENT, {})
     figure, ids = figure_payload(fig, sent.get(key, frozenset()))
     sent[key] = frozenset(ids)
 
     def resync() -> None:
-        st.session_state.get(SENT_KEY, {}).pop(key, None)
+        st.session_state.get(keys.GRAPH_SENT, {}).pop(key, None)
 
     chart(
         key=key,
@@ -158,7 +159,7 @@ def _send(
             "figure": figure,
             "ids": ids,
             "chart": key,
-            "keys": keys,
+            "keys": binds_keys,
             "plotly": plotly_url(),
             "fit": fit,
         },

@@ -25,6 +25,7 @@ from explorer.lessons import LessonError
 from explorer.state.run_config import ConfigError
 from explorer.state.session_file import SessionFileError
 from explorer.torch_backend import DeviceError, TorchMissingError
+from explorer.ui import keys
 
 Commit = Callable[[], None]
 REFUSALS = (
@@ -39,7 +40,6 @@ REFUSALS = (
     TorchMissingError,
 )
 UNEXPECTED = "That could not be used (an unexpected error, logged on the server)."
-_MESSAGES = "guard_messages"
 _LOG = logging.getLogger(__name__)
 # Every ASCII punctuation character may be backslash-escaped in Markdown and then stands for
 # itself: links, images, emphasis, HTML, math, emoji and colour directives all lose their power.
@@ -90,4 +90,4 @@ def show_refusal(where: str) -> None:
 
 
 def _messages() -> dict[str, str]:
-    return st.session_state.setdefault(_MESSAGES, {})
+    return st.session_state.setdefault(keys.GUARD_MESSAGES, {})

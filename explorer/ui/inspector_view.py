@@ -13,6 +13,7 @@ import streamlit as st
 from explorer.analysis.gradient_verdict import GradientVerdict, gradient_verdict
 from explorer.analysis.inspector import inspect_neuron
 from explorer.engine import gradient_check
+from explorer.ui import keys
 from explorer.ui.edit_view import edit_panel
 from explorer.ui.session import Run
 
@@ -41,7 +42,7 @@ def _check_gradients(run: Run) -> None:
     )
     phase = run.stepper.last_phase
     where = f"step {s.step}" + (f", after {phase}" if phase is not None else "")
-    st.session_state.gradient_check = Checked(gradient_verdict(run.spec, check), s, where)
+    st.session_state[keys.GRADIENT_CHECK] = Checked(gradient_verdict(run.spec, check), s, where)
 
 
 def inspector(run: Run, sample: int | None) -> None:
@@ -103,7 +104,7 @@ def gradient_panel(run: Run) -> None:
         args=(run,),
         help="Compare backprop with central finite differences on this mini-batch.",
     )
-    checked = st.session_state.get("gradient_check")
+    checked = st.session_state.get(keys.GRADIENT_CHECK)
     if isinstance(checked, Checked):
         show_check(checked, run.stepper.state, "weights")
 

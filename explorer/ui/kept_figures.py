@@ -16,7 +16,8 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-KEPT_KEY = "_kept_figures"  # session state: figure key -> (what it was built from, figure)
+from explorer.ui import keys
+
 _PLAIN = (bool, int, float, str, tuple, type(None))
 
 
@@ -30,7 +31,9 @@ def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 def kept_figure(key: str, inputs: tuple[Any, ...], build: Callable[[], go.Figure]) -> go.Figure:
     """The figure ``build`` made last under ``key`` if it was made from the same ``inputs``,
     else a new one, kept for the next rerun."""
-    kept: dict[str, tuple[tuple[Any, ...], go.Figure]] = st.session_state.setdefault(KEPT_KEY, {})
+    kept: dict[str, tuple[tuple[Any, ...], go.Figure]] = st.session_state.setdefault(
+        keys.KEPT_FIGURES, {}
+    )
     old = kept.get(key)
     if old is not None and _same(old[0], inputs):
         return old[1]

@@ -49,10 +49,10 @@ from explorer.figures import (
     probabilities_figure,
     weight_images_figure,
 )
+from explorer.ui import keys
 from explorer.ui.epoch_job import TrainJob, advance, start
 from explorer.ui.session import Metrics, Run, act, count
 
-JOB = "train_job"
 TICK = 0.3  # seconds between training ticks
 CHUNK_SECONDS = 0.25  # training per tick before the view is redrawn
 HEALTH_ROWS = 500  # training rows behind the activation histograms and the unit health
@@ -63,11 +63,11 @@ CHART = {"displayModeBar": False}
 
 # -- actions (callbacks) ---------------------------------------------------------------------
 def _train(run: Run) -> None:
-    st.session_state[JOB] = start(run, int(st.session_state.w_tr_epochs))
+    st.session_state[keys.TRAIN_JOB] = start(run, int(st.session_state[keys.W_TR_EPOCHS]))
 
 
 def _stop() -> None:
-    st.session_state.pop(JOB, None)
+    st.session_state.pop(keys.TRAIN_JOB, None)
 
 
 def _step(run: Run) -> None:
@@ -84,7 +84,7 @@ def _back(run: Run) -> None:
 
 def _job(run: Run) -> TrainJob | None:
     """The running job, dropped if something else moved the network."""
-    job: TrainJob | None = st.session_state.get(JOB)
+    job: TrainJob | None = st.session_state.get(keys.TRAIN_JOB)
     if job is not None and job.stale(run):
         _stop()
         return None
@@ -112,7 +112,7 @@ def controls(run: Run, job: TrainJob | None) -> None:
         help="Finish this mini-batch through its weight update.",
     )
     cols[2].number_input(
-        "Epochs", 1, 1000, value=5, key="w_tr_epochs", label_visibility="collapsed"
+        "Epochs", 1, 1000, value=5, key=keys.W_TR_EPOCHS, label_visibility="collapsed"
     )
     cols[3].button(
         "Train N epochs",
@@ -282,15 +282,15 @@ def weights_panel(run: Run) -> None:
     shape = (d.input_shape[0], d.input_shape[1])
     n_units = run.spec.sizes[1]
     if run.selected is not None and run.selected[0] == 0 and run.selected[1] < n_units:
-        st.session_state.w_tr_unit = run.selected[1]
-    if st.session_state.get("w_tr_unit", 0) >= n_units:
-        st.session_state.w_tr_unit = 0
+        st.session_state[keys.W_TR_UNIT] = run.selected[1]
+    if st.session_state.get(keys.W_TR_UNIT, 0) >= n_units:
+        st.session_state[keys.W_TR_UNIT] = 0
     left, right = st.columns(2)
     unit = left.selectbox(
         "Neuron of layer 1",
         range(n_units),
-        key="w_tr_unit",
-        on_change=lambda: setattr(run, "selected", (0, st.session_state.w_tr_unit)),
+        key=keys.W_TR_UNIT,
+        on_change=lambda: setattr(run, "selected", (0, st.session_state[keys.W_TR_UNIT])),
     )
     sample = right.number_input("Test sample", 0, len(d.x_test) - 1, value=0, key="w_tr_sample")
     params = _params(run)

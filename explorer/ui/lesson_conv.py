@@ -14,29 +14,27 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.lessons import Lesson
+from explorer.ui import keys
 from explorer.ui.conv_files import forget_builder
 from explorer.ui.conv_link import is_conv_link
-from explorer.ui.conv_session import CONV_KEY, ConvRun, ConvSettings, build_conv
+from explorer.ui.conv_session import ConvRun, ConvSettings, build_conv
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.pages import PageEntry
-
-LESSON_CONV = "lesson_conv"  # (lesson key, step index, the ConvRun that step opened)
-CONV_LOAD = "lesson_conv_load"  # where a step's CNN that cannot be built is reported
 
 
 def _opened(lesson: Lesson, index: int) -> bool:
     """Whether the session's CNN is the one this step opened."""
-    at = st.session_state.get(LESSON_CONV)
-    run = st.session_state.get(CONV_KEY)
+    at = st.session_state.get(keys.LESSON_CONV)
+    run = st.session_state.get(keys.CONV_RUN)
     return at is not None and at[:2] == (lesson.key, index) and at[2] is run
 
 
 def conv_replaceable() -> bool:
     """Whether the session's CNN may give way to a lesson step's without asking."""
-    run = st.session_state.get(CONV_KEY)
+    run = st.session_state.get(keys.CONV_RUN)
     if not isinstance(run, ConvRun):
         return not is_conv_link(st.query_params.to_dict())  # a link is the session's CNN
-    at = st.session_state.get(LESSON_CONV)
+    at = st.session_state.get(keys.LESSON_CONV)
     if at is not None and at[2] is run:
         return True
     return run.settings == ConvSettings() and not run.stepper.state.trail
@@ -49,13 +47,13 @@ def _load(lesson: Lesson, index: int, settings: ConvSettings) -> bool:
         run = build_conv(settings)
 
         def commit() -> None:
-            st.session_state[CONV_KEY] = run
-            st.session_state[LESSON_CONV] = (lesson.key, index, run)
+            st.session_state[keys.CONV_RUN] = run
+            st.session_state[keys.LESSON_CONV] = (lesson.key, index, run)
             forget_builder()  # the Convolution page's builder shows the step's CNN
 
         return commit
 
-    return guard(CONV_LOAD, prepare)
+    return guard(keys.LESSON_CONV_LOAD, prepare)
 
 
 def _open_button(page: PageEntry) -> bool:
@@ -74,7 +72,7 @@ def conv_page_button(lesson: Lesson, index: int, page: PageEntry) -> None:
     if _open_button(page) and (own or _load(lesson, index, settings)):
         st.switch_page(page.path)
     if own:
-        run: ConvRun = st.session_state[CONV_KEY]
+        run: ConvRun = st.session_state[keys.CONV_RUN]
         st.info(
             f"The Convolution page's network is your own ({plain(run.spec.describe())}, step "
             f"{run.stepper.state.step:,}), not this step's; the button above keeps it. Loading "
@@ -85,4 +83,4 @@ def conv_page_button(lesson: Lesson, index: int, page: PageEntry) -> None:
         )
         if load and _load(lesson, index, settings):
             st.switch_page(page.path)
-    show_refusal(CONV_LOAD)
+    show_refusal(keys.LESSON_CONV_LOAD)

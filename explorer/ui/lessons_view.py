@@ -19,6 +19,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer.lessons import CONV_PAGE_TITLE, Lesson, load_lessons
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.explorer_view import (
     PLAY_INTERVAL,
@@ -43,13 +44,8 @@ from explorer.ui.page import (
 )
 from explorer.ui.pages import PAGES
 from explorer.ui.presenter import presenting
-from explorer.ui.session import KEY, Run
+from explorer.ui.session import Run
 from explorer.ui.sidebar import DEFAULTS
-
-LESSON = "lesson_key"  # the chosen lesson, kept across pages
-LESSON_RUN = "lesson_run"  # (lesson key, step index, the Run that step built)
-LOAD = "lesson_load"  # where a refused step is reported (see explorer.ui.guard)
-_MOVED = "lesson_moved"  # a step was loaded from inside the fragment: redraw the sidebar too
 
 
 def _step_key(lesson: Lesson) -> str:
@@ -58,8 +54,8 @@ def _step_key(lesson: Lesson) -> str:
 
 def _current(lesson: Lesson, index: int) -> Run | None:
     """The session's network, if it is the one this step built."""
-    at = st.session_state.get(LESSON_RUN)
-    run = st.session_state.get(KEY)
+    at = st.session_state.get(keys.LESSON_RUN)
+    run = st.session_state.get(keys.RUN)
     if at is not None and at[:2] == (lesson.key, index) and at[2] is run:
         return run
     return None
@@ -68,10 +64,10 @@ def _current(lesson: Lesson, index: int) -> Run | None:
 def _replaceable() -> bool:
     """Whether the session's network may give way to a lesson's without asking: there is none
     yet (and no link to open), it is an earlier lesson step's, or the untouched default."""
-    run = st.session_state.get(KEY)
+    run = st.session_state.get(keys.RUN)
     if run is None:
         return not st.query_params  # a link is the session's network: setup opens it
-    at = st.session_state.get(LESSON_RUN)
+    at = st.session_state.get(keys.LESSON_RUN)
     if at is not None and at[2] is run:
         return True
     return run.settings == DEFAULTS and not run.stepper.state.trail
@@ -88,13 +84,13 @@ def _load(lesson: Lesson, index: int) -> None:
 
         def commit() -> None:
             commit_run(run)
-            st.session_state[LESSON_RUN] = (lesson.key, index, run)
+            st.session_state[keys.LESSON_RUN] = (lesson.key, index, run)
             if step.sample is not None:
-                st.session_state.w_sample = step.sample
+                st.session_state[keys.W_SAMPLE] = step.sample
 
         return commit
 
-    guard(LOAD, prepare)
+    guard(keys.LESSON_LOAD, prepare)
 
 
 def _move(lesson: Lesson, index: int) -> None:
@@ -102,19 +98,19 @@ def _move(lesson: Lesson, index: int) -> None:
     st.session_state[_step_key(lesson)] = index
     if _replaceable():
         _load(lesson, index)
-        st.session_state[_MOVED] = True
+        st.session_state[keys.LESSON_MOVED] = True
 
 
 def _load_here(lesson: Lesson, index: int) -> None:
     """The user asked for the step's network in place of their own."""
     _load(lesson, index)
-    st.session_state[_MOVED] = True
+    st.session_state[keys.LESSON_MOVED] = True
 
 
 def _pick(lessons: dict[str, Lesson]) -> None:
     """The selector changed: that lesson, at the step it was left at."""
-    lesson = lessons[st.session_state.w_lesson]
-    st.session_state[LESSON] = lesson.key
+    lesson = lessons[st.session_state[keys.W_LESSON]]
+    st.session_state[keys.LESSON] = lesson.key
     if _replaceable():
         _load(lesson, st.session_state.get(_step_key(lesson), 0))
 
@@ -127,38 +123,38 @@ def _open(lesson: Lesson, index: int) -> None:
 
 def lessons_page() -> None:
     lessons = {lesson.key: lesson for lesson in load_lessons()}
-    if st.session_state.get(LESSON) not in lessons:
-        st.session_state[LESSON] = next(iter(lessons))
-    lesson = lessons[st.session_state[LESSON]]
+    if st.session_state.get(keys.LESSON) not in lessons:
+        st.session_state[keys.LESSON] = next(iter(lessons))
+    lesson = lessons[st.session_state[keys.LESSON]]
     index = min(st.session_state.get(_step_key(lesson), 0), len(lesson.steps) - 1)
     if _current(lesson, index) is None and _replaceable():
         _load(lesson, index)  # before the sidebar is drawn, so that it shows the lesson's network
     setup()
     if not presenting():
         st.title("Lessons")
-    st.session_state.w_lesson = lesson.key
+    st.session_state[keys.W_LESSON] = lesson.key
     st.selectbox(
         "Lesson",
         list(lessons),
         format_func=lambda k: f"{list(lessons).index(k) + 1}. {lessons[k].title}",
-        key="w_lesson",
+        key=keys.W_LESSON,
         on_change=_pick,
         label_visibility="collapsed" if presenting() else "visible",
         args=(lessons,),
     )
-    show_refusal(LOAD)
+    show_refusal(keys.LESSON_LOAD)
     _body(lesson)
 
 
 def _body(lesson: Lesson) -> None:
     """The step's text and its live network, in one fragment: a click reruns this, not the
     sidebar; Play gives it a timer, as on the Explorer page."""
-    run = st.session_state.get(KEY)
+    run = st.session_state.get(keys.RUN)
     ticking = run is not None and run.playing
 
     @st.fragment(run_every=PLAY_INTERVAL if ticking else None)
     def live() -> None:
-        if st.session_state.pop(_MOVED, False):
+        if st.session_state.pop(keys.LESSON_MOVED, False):
             st.rerun(scope="app")  # a new network: the sidebar must show it
         index = min(st.session_state.get(_step_key(lesson), 0), len(lesson.steps) - 1)
         run = _current(lesson, index)
@@ -168,7 +164,7 @@ def _body(lesson: Lesson) -> None:
             if run.playing != ticking:
                 st.rerun(scope="app")
             if not run.playing:
-                st.session_state.w_play = False
+                st.session_state[keys.W_PLAY] = False
         if run is not None:  # the step buttons across the page, as on the Explorer
             controls(run)
             if run.failure:
@@ -244,7 +240,7 @@ def _step_text(lesson: Lesson, index: int, run: Run | None) -> None:
 
 def _offer(lesson: Lesson, index: int) -> None:
     """The session's network is the user's own: say so, and load the step on request."""
-    run: Run | None = st.session_state.get(KEY)
+    run: Run | None = st.session_state.get(keys.RUN)
     if run is not None:
         s = run.stepper.state
         st.info(

@@ -26,32 +26,28 @@ from explorer.engine import (
 )
 from explorer.state.settings import Settings, heads_for
 from explorer.state.share import from_query, to_query
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.presenter import presenter_switch
-from explorer.ui.session import KEY, Metrics, Run, build, sync
+from explorer.ui.session import Metrics, Run, build, sync
 from explorer.ui.sidebar import apply, settings_sidebar
 
 EXPLORER_PAGE = "app_pages/explorer.py"
-LINK = "link"  # where refusals of a shared link are shown (see explorer.ui.guard)
-OPEN = "open_in_explorer"
-_GOTO = "goto_page"
-_LINK_READ = "link_read"
-_LINK_WARNINGS = "link_warnings"
 
 
 def setup() -> Run:
     """Sidebar + the user's run; opens a link on a session's first run."""
-    goto = st.session_state.pop(_GOTO, None)
+    goto = st.session_state.pop(keys.GOTO_PAGE, None)
     if goto is not None:
         st.switch_page(goto)
-    if not st.session_state.get(_LINK_READ):
-        st.session_state[_LINK_READ] = True
+    if not st.session_state.get(keys.LINK_READ):
+        st.session_state[keys.LINK_READ] = True
         if st.query_params:
-            guard(LINK, _open_link)
-    show_refusal(LINK)
-    show_refusal(OPEN)
-    warnings = st.session_state.pop(_LINK_WARNINGS, [])
+            guard(keys.LINK, _open_link)
+    show_refusal(keys.LINK)
+    show_refusal(keys.OPEN_IN_EXPLORER)
+    warnings = st.session_state.pop(keys.LINK_WARNINGS, [])
     if warnings:
         st.warning("\n\n".join(plain(w) for w in warnings))
     presenter_switch()
@@ -87,7 +83,7 @@ def commit_run(run: Run) -> None:
     """Make ``run`` the user's network and set the sidebar to match. Call it before the
     sidebar is drawn (or from a callback)."""
     apply(run.settings)
-    st.session_state[KEY] = run
+    st.session_state[keys.RUN] = run
 
 
 def open_in_explorer(
@@ -112,17 +108,17 @@ def open_in_explorer(
 
         def commit() -> None:
             commit_run(run)
-            st.session_state[_GOTO] = EXPLORER_PAGE
+            st.session_state[keys.GOTO_PAGE] = EXPLORER_PAGE
 
         return commit
 
-    guard(OPEN, prepare)
+    guard(keys.OPEN_IN_EXPLORER, prepare)
 
 
 def go_to(page: str) -> None:
     """Switch to ``page`` (a path under app_pages/) at the top of the next run; for callbacks,
     where ``st.switch_page`` cannot be called."""
-    st.session_state[_GOTO] = page
+    st.session_state[keys.GOTO_PAGE] = page
 
 
 def _open_link() -> Commit:
@@ -153,7 +149,7 @@ def _open_link() -> Commit:
 
     def commit() -> None:
         commit_run(run)
-        st.session_state[_LINK_WARNINGS] = warnings
+        st.session_state[keys.LINK_WARNINGS] = warnings
 
     return commit
 

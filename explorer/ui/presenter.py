@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.ui import keys
 from explorer.ui.pages import PAGES
 
 # Sized for a 1280x720 projector: bigger text and buttons, less padding, so the step controls,
@@ -40,28 +41,27 @@ GRAPH_HEIGHT = 360  # px: the least the graph gets; it grows to the screen's hei
 # The truth is a plain session key: Streamlit can drop a widget's value on a page switch (seen
 # after a fragment run, and in the presenter bar's browser test on a loaded machine, where
 # presenter mode went off on the way to Lessons).
-_ON = "presenter"
 
 
 def presenting() -> bool:
-    return bool(st.session_state.get(_ON, False))
+    return bool(st.session_state.get(keys.PRESENTER, False))
 
 
 def _toggled() -> None:
-    st.session_state[_ON] = st.session_state.w_presenter
+    st.session_state[keys.PRESENTER] = st.session_state[keys.W_PRESENTER]
 
 
 def _leave() -> None:
-    st.session_state[_ON] = False
+    st.session_state[keys.PRESENTER] = False
 
 
 def presenter_switch() -> None:
     """The switch, and the styles and the way out when it is on."""
     # Each page's toggle is a new widget to Streamlit: hand it the mode on every run.
-    st.session_state.w_presenter = presenting()
+    st.session_state[keys.W_PRESENTER] = presenting()
     st.sidebar.toggle(
         "Presenter mode",
-        key="w_presenter",
+        key=keys.W_PRESENTER,
         on_change=_toggled,
         help="Large type for a projector; hides the sidebar and what a class does not need.",
     )

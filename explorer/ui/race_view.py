@@ -35,10 +35,10 @@ from explorer.data import Dataset
 from explorer.figures.race import RaceLine, race_figure
 from explorer.state.settings import Settings
 from explorer.torch_backend import INSTALL_HINT, torch_available
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.job_fragment import job_fragment
 
-JOB = "gpu_race"
 DATASET = "mnist-sample"
 CHART = {"displayModeBar": False}
 TITLES = {c.key: c.title for c in CONTENDERS}
@@ -50,11 +50,11 @@ def _dataset() -> Dataset:
 
 # -- actions (callbacks) ---------------------------------------------------------------------
 def _start(widths: tuple[int, ...], batch_size: int) -> None:
-    st.session_state[JOB] = Race(_dataset(), widths, batch_size, contenders())
+    st.session_state[keys.RACE_JOB] = Race(_dataset(), widths, batch_size, contenders())
 
 
 def _stop() -> None:
-    job: Race | None = st.session_state.get(JOB)
+    job: Race | None = st.session_state.get(keys.RACE_JOB)
     if job is not None:
         job.stop()
 
@@ -93,7 +93,7 @@ def options() -> tuple[tuple[int, ...], int]:
 
 
 def controls(widths: tuple[int, ...], batch_size: int) -> None:
-    job: Race | None = st.session_state.get(JOB)
+    job: Race | None = st.session_state.get(keys.RACE_JOB)
     running = job is not None and job.running
     row = st.container(horizontal=True)
     row.button(
@@ -175,7 +175,7 @@ def explanation(job: Race) -> None:
 
 def live() -> None:
     """Progress, chart, table and explanation; reruns on a timer while the race runs."""
-    job_fragment(JOB, _show, "Choose the widths and a batch size, then press Race.")
+    job_fragment(keys.RACE_JOB, _show, "Choose the widths and a batch size, then press Race.")
 
 
 def _show(job: Race) -> None:

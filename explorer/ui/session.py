@@ -30,8 +30,8 @@ from explorer.engine import (
     evaluate,
 )
 from explorer.state.settings import Settings
+from explorer.ui import keys
 
-KEY = "run"
 UPLOAD = "upload"  # the dataset key of a user's own upload
 EVAL_ROWS = 2000  # rows of each set used for the live loss/accuracy: enough to be stable
 
@@ -244,9 +244,9 @@ def _same(a: Params, b: Params) -> bool:
 
 def sync(settings: Settings, dataset: Dataset) -> Run:
     """The user's run, rebuilt if the data or the network changed, retuned otherwise."""
-    run: Run | None = st.session_state.get(KEY)
+    run: Run | None = st.session_state.get(keys.RUN)
     if run is None:
-        run = st.session_state[KEY] = build(settings, dataset)
+        run = st.session_state[keys.RUN] = build(settings, dataset)
     elif (
         _data_changed(run, settings, dataset)
         or run.settings.rebuild_key() != settings.rebuild_key()
@@ -258,7 +258,7 @@ def sync(settings: Settings, dataset: Dataset) -> Run:
             run.failure = f"Cannot build that network: {exc}"
             return run
         new.notice = f"Network rebuilt with fresh weights because the {what} changed."
-        run = st.session_state[KEY] = new
+        run = st.session_state[keys.RUN] = new
     elif run.settings != settings:
         run.stepper.set_config(settings.train_config())
         run.settings = settings

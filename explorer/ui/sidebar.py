@@ -15,9 +15,10 @@ import streamlit as st
 from explorer.data import TOY_NAMES, Dataset, available_datasets
 from explorer.engine import HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS
 from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings, heads_for, limits
+from explorer.ui import keys
 from explorer.ui.datasets import dataset_for, parse_upload
 from explorer.ui.guard import Commit, guard, plain, show_refusal
-from explorer.ui.session import KEY, UPLOAD
+from explorer.ui.session import UPLOAD
 
 RATES = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 PENALTIES = (0.0, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -35,7 +36,7 @@ def _init_widgets() -> None:
     switch, so all of them are dropped. Whatever is missing then comes back from the user's
     network (``run.settings``, a plain session key Streamlit never drops), never from the
     defaults, which would rebuild the network; the defaults seed a session's first run."""
-    run = st.session_state.get(KEY)
+    run = st.session_state.get(keys.RUN)
     known = DEFAULTS if run is None else run.settings
     if any(key not in st.session_state for key in _keys_of(known)):
         apply(known)
@@ -46,21 +47,21 @@ def _init_widgets() -> None:
 
 
 def _builder_keys() -> list[str]:
-    keys = [f"w_{f.name}" for f in fields(Settings)]
-    keys += [
-        "w_layers",
+    names = [f"w_{f.name}" for f in fields(Settings)]
+    names += [
+        keys.W_LAYERS,
         *(f"w_{what}_{i}" for i in range(MAX_HIDDEN_LAYERS) for what in ("size", "act")),
     ]
-    return [k for k in keys if k not in ("w_hidden_sizes", "w_hidden_activations")]
+    return [k for k in names if k not in ("w_hidden_sizes", "w_hidden_activations")]
 
 
 def _keys_of(settings: Settings) -> list[str]:
     """The widget keys that ``apply`` sets for ``settings``."""
-    keys = [f"w_{f.name}" for f in fields(Settings)]
-    keys.remove("w_hidden_sizes")
-    keys.remove("w_hidden_activations")
+    names = [f"w_{f.name}" for f in fields(Settings)]
+    names.remove("w_hidden_sizes")
+    names.remove("w_hidden_activations")
     n = len(settings.hidden_sizes)
-    return [*keys, "w_layers", *(f"w_{what}_{i}" for i in range(n) for what in ("size", "act"))]
+    return [*names, keys.W_LAYERS, *(f"w_{what}_{i}" for i in range(n) for what in ("size", "act"))]
 
 
 def apply(settings: Settings) -> None:
@@ -70,7 +71,7 @@ def apply(settings: Settings) -> None:
         if f.name in ("hidden_sizes", "hidden_activations"):
             continue
         st.session_state[f"w_{f.name}"] = getattr(settings, f.name)
-    st.session_state.w_layers = len(settings.hidden_sizes)
+    st.session_state[keys.W_LAYERS] = len(settings.hidden_sizes)
     for i, (size, act) in enumerate(
         zip(settings.hidden_sizes, settings.hidden_activations, strict=True)
     ):
@@ -90,12 +91,14 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
     with sb:
         st.header("Network builder")
         titles = {**available_datasets(), UPLOAD: "Upload a dataset…"}
-        if st.session_state.w_dataset not in titles:
-            st.session_state.w_dataset = DEFAULTS.dataset
-        key = st.selectbox("Dataset", list(titles), format_func=titles.__getitem__, key="w_dataset")
+        if st.session_state[keys.W_DATASET] not in titles:
+            st.session_state[keys.W_DATASET] = DEFAULTS.dataset
+        key = st.selectbox(
+            "Dataset", list(titles), format_func=titles.__getitem__, key=keys.W_DATASET
+        )
         dataset, data = _dataset_widgets(key)
         st.subheader("Hidden layers")
-        n_layers = st.number_input("Hidden layers", 0, MAX_HIDDEN_LAYERS, key="w_layers")
+        n_layers = st.number_input("Hidden layers", 0, MAX_HIDDEN_LAYERS, key=keys.W_LAYERS)
         sizes, acts = [], []
         for i in range(n_layers):
             left, right = st.columns([1, 1.4])
@@ -106,9 +109,9 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
                 right.selectbox(f"Activation {i + 1}", HIDDEN_ACTIVATIONS, key=f"w_act_{i}")
             )
         heads = heads_for(dataset)
-        if st.session_state.get("w_head") not in heads:
-            st.session_state.w_head = heads[0]
-        head = st.selectbox("Output and loss", heads, key="w_head")
+        if st.session_state.get(keys.W_HEAD) not in heads:
+            st.session_state[keys.W_HEAD] = heads[0]
+        head = st.selectbox("Output and loss", heads, key=keys.W_HEAD)
         init = st.selectbox("Initialization", tuple(INITIALIZERS), key="w_init")
         seed = _number("Seed (initial weights and batch order)", "seed", step=1)
         st.subheader("Training")
@@ -159,7 +162,7 @@ def _dataset_widgets(key: str) -> tuple[Dataset, Settings]:
         if uploaded is not None:
             return uploaded, replace(DEFAULTS, dataset=UPLOAD)
         # Nothing uploaded (yet, or the file was refused): the current network stays.
-        run = st.session_state.get(KEY)
+        run = st.session_state.get(keys.RUN)
         if run is not None:
             return run.dataset, run.settings
         return dataset_for(DEFAULTS), DEFAULTS
@@ -175,11 +178,11 @@ def _upload_widgets() -> Dataset | None:
     )
     if files:
         signature = tuple((f.name, f.size) for f in files)
-        if st.session_state.get("upload_signature") != signature:
-            st.session_state.upload_signature = signature
+        if st.session_state.get(keys.UPLOAD_SIGNATURE) != signature:
+            st.session_state[keys.UPLOAD_SIGNATURE] = signature
             guard(UPLOAD, lambda: _prepare_upload([(f.name, f.getvalue()) for f in files]))
     show_refusal(UPLOAD)
-    uploaded: Dataset | None = st.session_state.get("uploaded")
+    uploaded: Dataset | None = st.session_state.get(keys.UPLOADED)
     if uploaded is None:
         st.info("No dataset uploaded yet: the network keeps its current data.")
     else:
@@ -191,6 +194,6 @@ def _prepare_upload(files: list[tuple[str, bytes]]) -> Commit:
     dataset = parse_upload(files)
 
     def commit() -> None:
-        st.session_state.uploaded = dataset
+        st.session_state[keys.UPLOADED] = dataset
 
     return commit
