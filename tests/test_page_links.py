@@ -58,3 +58,28 @@ def test_a_malformed_link_warns_and_falls_back() -> None:
     assert at.session_state["run"].settings.learning_rate == 0.03
     at.button(key="b_step").click().run()
     assert not at.exception
+
+
+def test_a_link_at_a_fields_limits_fits_the_sidebars_widgets() -> None:
+    """The sidebar's ranges are Settings' own: a momentum of 0.999 or 128 units, which a link
+    may carry, open in widgets that hold them."""
+    link = {"hidden_sizes": "128", "hidden_activations": "relu", "noise": "0.5"}
+    at = app({**link, "optimizer": "momentum", "momentum": "0.999"})
+    assert not at.warning, [w.value for w in at.warning]
+    assert at.session_state["run"].settings.momentum == 0.999
+    assert at.slider(key="w_momentum").value == 0.999
+    assert at.number_input(key="w_size_0").value == 128
+
+
+def test_a_link_between_the_sliders_stops_keeps_its_values() -> None:
+    """A learning rate or L2 a link may carry that the sliders do not list is offered, not
+    moved to the first stop (which rebuilt the network with a rate of 1e-5)."""
+    at = app({"learning_rate": "0.05", "l2": "0.002"})
+    assert not at.warning
+    settings = at.session_state["run"].settings
+    assert (settings.learning_rate, settings.l2) == (0.05, 0.002)
+    assert at.select_slider(key="w_learning_rate").value == 0.05
+    at.button(key="b_step").click().run()
+    assert at.session_state["run"].settings.learning_rate == 0.05
+    at.select_slider(key="w_learning_rate").set_value(0.1).run()
+    assert at.session_state["run"].settings.learning_rate == 0.1

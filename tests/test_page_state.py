@@ -70,12 +70,11 @@ def _a_page_whose_builder_widgets_streamlit_drops() -> None:
     import streamlit as st
 
     from explorer.ui.session import sync
-    from explorer.ui.sidebar import _builder_keys, settings_sidebar
+    from explorer.ui.sidebar import settings_sidebar
 
     if st.session_state.get("drop"):  # as after a fragment run and a page switch in a browser
-        for key in _builder_keys():
-            if key in st.session_state:
-                del st.session_state[key]
+        for key in [k for k in st.session_state if k.startswith("w_")]:
+            del st.session_state[key]
     sync(*settings_sidebar())
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import explorer.ui.learned_view as training_view
+import explorer.ui.job_fragment as job_fragment
 from explorer.engine import NonFiniteError
 from explorer.ui import keys
 
@@ -34,7 +34,7 @@ def at() -> AppTest:
 @pytest.fixture
 def one_epoch_a_tick(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each run of the page trains one epoch, so a test sees the job part-way."""
-    monkeypatch.setattr(training_view, "CHUNK_SECONDS", 0.0)
+    monkeypatch.setattr(job_fragment, "CHUNK_SECONDS", 0.0)
 
 
 def run_of(at: AppTest) -> Any:

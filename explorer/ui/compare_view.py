@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -39,7 +40,7 @@ from explorer.analysis.compare import (
 from explorer.analysis.gallery import FACTS
 from explorer.analysis.inspector import der_equation, equation
 from explorer.data import Dataset
-from explorer.engine import ACTIVATIONS, HIDDEN_ACTIVATIONS, INITIALIZERS, OPTIMIZERS, SpecError
+from explorer.engine import ACTIVATIONS, HIDDEN_ACTIVATIONS, INITIALIZERS, SpecError
 from explorer.figures import (
     activation_figure,
     compare_boundaries_figure,
@@ -49,14 +50,16 @@ from explorer.figures import (
     compare_metric_figure,
     compare_units_figure,
 )
-from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings, limits
+from explorer.state.settings import MAX_HIDDEN_LAYERS, Settings
 from explorer.ui import keys
 from explorer.ui.datasets import dataset_for
 from explorer.ui.page import open_in_explorer
 from explorer.ui.session import Run
-from explorer.ui.sidebar import PENALTIES, RATES
+from explorer.ui.sidebar import training_widgets
+from explorer.ui.widget_memory import keep_widgets
 
 CUSTOM = "custom"
+VARIED_TRAINING = ("optimizer", "learning_rate", "batch_size", "l2")  # a variant's own
 MAX_STEPS = 20_000
 _CHART = {"displayModeBar": False}
 _EDITOR_KEY = re.compile(r"cmp_(n|steps|preset|\d+_[a-z_\d]+)")
@@ -74,7 +77,7 @@ def _load_variant(i: int, s: Settings) -> None:
     state[_key(i, "all")] = acts[0]
     for layer in range(MAX_HIDDEN_LAYERS):
         state[_key(i, f"act_{layer}")] = acts[min(layer, len(acts) - 1)]
-    for name in ("init", "optimizer", "learning_rate", "batch_size", "l2"):
+    for name in ("init", *VARIED_TRAINING):
         state[_key(i, name)] = getattr(s, name)
 
 
@@ -131,40 +134,16 @@ def _variant_editor(i: int, base: Settings) -> Settings:
                 st.selectbox(f"Layer {layer + 1}", HIDDEN_ACTIVATIONS, key=_key(i, f"act_{layer}"))
             )
     init = st.selectbox("Initialization", tuple(INITIALIZERS), key=_key(i, "init"))
-    optimizer = st.selectbox("Optimizer", OPTIMIZERS, key=_key(i, "optimizer"))
-    rate = st.select_slider("Learning rate", RATES, key=_key(i, "learning_rate"))
-    lo, hi = limits("batch_size")["lo"], limits("batch_size")["hi"]
-    batch = st.number_input("Batch size", lo, hi, step=1, key=_key(i, "batch_size"))
-    l2 = st.select_slider("L2 regularization", PENALTIES, key=_key(i, "l2"))
-    s = vary(
-        base,
-        depth=depth,
-        init=init,
-        optimizer=optimizer,
-        learning_rate=float(rate),
-        batch_size=int(batch),
-        l2=float(l2),
-    )
+    training = training_widgets(partial(_key, i), VARIED_TRAINING)
+    s = vary(base, depth=depth, init=init, **training)
     return replace(s, hidden_activations=tuple(acts))
 
 
-def _restore_editor() -> None:
-    """Put back the editor's values after a visit to another page: Streamlit drops a page's
-    widget values when another page runs, so ``_save_editor`` keeps a copy under a plain key."""
-    for key, value in st.session_state.get(keys.COMPARE_EDITOR, {}).items():
-        if key not in st.session_state:
-            st.session_state[key] = value
-
-
-def _save_editor() -> None:
-    state = st.session_state
-    state[keys.COMPARE_EDITOR] = {k: state[k] for k in state if _EDITOR_KEY.fullmatch(k)}
-
-
 def editor(run: Run) -> tuple[Settings, tuple[Variant, ...]]:
-    """Preset selector and variant columns; returns the base and the variants."""
-    _restore_editor()
+    """Preset selector and variant columns; returns the base and the variants. Their values
+    are kept across pages in a copy under a plain key (``keep_widgets``)."""
     state = st.session_state
+    keep_widgets(state.get(keys.COMPARE_EDITOR, {}))
     if keys.COMPARE_N not in state:
         state[keys.COMPARE_BASE] = None
         _load(_custom_variants(run.settings), 500)
@@ -193,7 +172,7 @@ def editor(run: Run) -> tuple[Settings, tuple[Variant, ...]]:
     for i, column in enumerate(columns):
         with column:
             settings.append(_variant_editor(i, base))
-    _save_editor()
+    state[keys.COMPARE_EDITOR] = {k: state[k] for k in state if _EDITOR_KEY.fullmatch(k)}
     return base, variants_of(settings)
 
 

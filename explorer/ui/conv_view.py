@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import astuple, fields
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -54,6 +55,7 @@ from explorer.ui.kept_figures import kept_figure
 from explorer.ui.presenter import presenter_switch, presenting
 from explorer.ui.session import PlayClock
 from explorer.ui.sidebar import RATES
+from explorer.ui.step_controls import StepActions, step_row
 
 SECOND_BLOCK = ConvBlockSpec(8, 3, "valid", "relu", False)  # offered when a second is added
 HIDDEN_LAYER = LayerSpec(32, "relu")  # offered when a hidden dense layer is added
@@ -257,53 +259,25 @@ def _on_pick(block: int, sample: int) -> None:
 # -- drawing ---------------------------------------------------------------------------------
 def controls(run: ConvRun) -> None:
     """The step buttons in the order of a step; in presenter mode without Run N and Epoch."""
-    stepper = run.stepper
-    presenter = presenting()
-    cols = st.columns([1, 1.3, 1.5, 1, 1] if presenter else [0.9, 1.2, 1.4, 0.8, 1.1, 1.1, 1, 1])
-    cols[0].button(
-        "Back",
-        key="cb_back",
-        icon=":material/undo:",
-        on_click=_back,
-        disabled=not stepper.can_step_back,
-        help="Undo the last action (up to 200 states).",
+    actions = StepActions(
+        back=_back,
+        next_phase=partial(_act, "advance"),
+        finish_step=partial(_act, "finish_step"),
+        run_n=_run_n,
+        epoch=partial(_act, "run_epoch_fast"),
+        play=_play,
+        reset=_reset,
     )
-    cols[1].button(
-        "Next phase",
-        key="cb_phase",
-        icon=":material/play_arrow:",
-        on_click=_act,
-        args=("advance",),
-        type="primary",
-        help="Run the next phase of this mini-batch.",
+    step_row(
+        actions,
+        prefix="cb",
+        n_key=keys.CW_RUN_N,
+        play_key=keys.CW_PLAY,
+        can_step_back=run.stepper.can_step_back,
+        next_help="Run the next phase of this mini-batch.",
+        epoch_help="Train the rest of this epoch on the fast path (nothing traced).",
+        play_rate=PLAY_RATE,
     )
-    cols[2].button(
-        "Complete step",
-        key="cb_step",
-        icon=":material/skip_next:",
-        on_click=_act,
-        args=("finish_step",),
-        help="Finish this mini-batch through its weight update.",
-    )
-    if not presenter:
-        cols[3].number_input(
-            "N", 1, 1000, value=10, key=keys.CW_RUN_N, label_visibility="collapsed"
-        )
-        cols[4].button("Run N", key="cb_run", icon=":material/fast_forward:", on_click=_run_n)
-        cols[5].button(
-            "Epoch",
-            key="cb_epoch",
-            icon=":material/replay:",
-            on_click=_act,
-            args=("run_epoch_fast",),
-            help="Train the rest of this epoch on the fast path (nothing traced).",
-        )
-    # a switch, as the Explorer's: its value rides along with every rerun, so a click made
-    # while a play tick runs is not lost
-    cols[-2].toggle(
-        "Play", key=keys.CW_PLAY, on_change=_play, help=f"{PLAY_RATE:g} steps a second."
-    )
-    cols[-1].button("Reset", key="cb_reset", icon=":material/restart_alt:", on_click=_reset)
 
 
 def _shown_gradients(run: ConvRun, block: int, show: str) -> BlockGradients | None:

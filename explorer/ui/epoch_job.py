@@ -2,14 +2,14 @@
 offer a Stop button between them.
 
 A ``TrainJob`` counts the epochs asked for and done, and remembers the state it left the
-Stepper in. ``advance`` trains whole epochs (``Stepper.run_epoch_fast``) until its time budget
+Stepper in. Its ``advance`` trains whole epochs (``Stepper.run_epoch_fast``) until its time budget
 is spent and records the metrics after each, so the curves get a point per epoch; every epoch
 after the first folds into the first one's history entry, so one step back undoes the whole run
 and the stepwise history before it stays as it was. A job whose Stepper has moved since (a step
 on another page, a rebuilt network, a new optimizer) is stale and must be dropped.
 
-No widgets here: the page keeps the job in its session and calls ``advance`` from a timed
-fragment. Left out: the torch backend (this is the NumPy fast path).
+No widgets here: the page keeps the job in its session and ``job_fragment`` advances it on a
+timer. Left out: the torch backend (this is the NumPy fast path).
 """
 
 from __future__ import annotations
@@ -24,20 +24,41 @@ from explorer.ui.session import Run, act
 
 @dataclass
 class TrainJob:
-    """``epochs`` to train on ``stepper``, ``done`` so far; ``last``: the state it left."""
+    """``epochs`` to train on ``run``'s ``stepper``, ``done`` so far; ``last``: the state it
+    left. A ``ChunkedJob`` (explorer.ui.job_fragment)."""
 
+    run: Run
     stepper: Stepper
     epochs: int
     last: StepState
     done: int = 0
+    failed: bool = False  # stopped by an overflow, which ``run.failure`` names
 
     @property
     def fraction(self) -> float:
         return self.done / self.epochs
 
+    @property
+    def running(self) -> bool:
+        return self.done < self.epochs and not self.failed
+
     def stale(self, run: Run) -> bool:
         """Whether something other than this job moved the run's network since."""
         return run.stepper is not self.stepper or run.stepper.state is not self.last
+
+    def advance(self, budget_s: float) -> None:
+        """Train epochs until ``budget_s`` seconds have passed (at least one epoch) or the job
+        is over: done, or stopped by an overflow, keeping the epochs trained before it."""
+        began = time.perf_counter()
+        while self.running:
+            act(self.run, partial(Stepper.run_epoch_fast, continued=self.done > 0))
+            if self.run.failure:
+                self.failed = True
+                return
+            self.done += 1
+            self.last = self.run.stepper.state
+            if time.perf_counter() - began >= budget_s:
+                return
 
 
 def start(run: Run, epochs: int) -> TrainJob:
@@ -46,20 +67,4 @@ def start(run: Run, epochs: int) -> TrainJob:
     if epochs < 1:
         raise ValueError(f"Train at least one epoch, not {epochs}.")
     run.play = None
-    return TrainJob(run.stepper, epochs, run.stepper.state)
-
-
-def advance(run: Run, job: TrainJob, budget_s: float) -> bool:
-    """Train epochs until ``budget_s`` seconds have passed (at least one epoch) or the job is
-    done; True when it is over: done, or stopped by an overflow that ``run.failure`` names,
-    keeping the epochs trained before it."""
-    began = time.perf_counter()
-    while job.done < job.epochs:
-        act(run, partial(Stepper.run_epoch_fast, continued=job.done > 0))
-        if run.failure:
-            return True
-        job.done += 1
-        job.last = run.stepper.state
-        if time.perf_counter() - began >= budget_s:
-            break
-    return job.done >= job.epochs
+    return TrainJob(run, run.stepper, epochs, run.stepper.state)

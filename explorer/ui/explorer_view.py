@@ -1,18 +1,19 @@
 """The Explorer page's body: step controls, status, the network graph, the neuron inspector
 and gradient check (``inspector_view``), the live loss and accuracy.
 
-Buttons act through ``on_click`` callbacks, which run before the script, so the page drawn
-after a click already shows the new state. The graph's colours follow the phase unless a fixed
-quantity is chosen; it is drawn by ``graph_view``, which also binds the keys (a presentation
-clicker's PageDown/PageUp, arrows, Space, Enter, ?) to these buttons. Play is a fragment that
-reruns on a timer and takes the steps due at PLAY_RATE a second (however long a rerun takes,
-see PlayClock); it stops by itself when the numbers overflow.
+The step buttons are ``step_controls``' row, acting through callbacks. The graph's colours
+follow the phase unless a fixed quantity is chosen; it is drawn by ``graph_view``, which also
+binds the keys (a presentation clicker's PageDown/PageUp, arrows, Space, Enter, ?) to these
+buttons. Play is a fragment that reruns on a timer and takes the steps due at PLAY_RATE a
+second (however long a rerun takes, see PlayClock); it stops by itself when the numbers
+overflow.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from functools import partial
 
 import streamlit as st
 
@@ -29,6 +30,7 @@ from explorer.ui.learned_view import plane_tab
 from explorer.ui.page import unlinkable, write_link
 from explorer.ui.presenter import GRAPH_HEIGHT, presenting
 from explorer.ui.session import PlayClock, Run, act, count
+from explorer.ui.step_controls import StepActions, step_row
 
 PLAY_INTERVAL = 0.25  # seconds between play ticks
 PLAY_RATE = 10.0  # steps a second while playing
@@ -138,60 +140,24 @@ def _select(run: Run) -> None:
 # -- drawing ---------------------------------------------------------------------------------
 def controls(run: Run) -> None:
     """The step buttons, in the order of a step."""
-    stepper = run.stepper
-    widths = [1, 1.3, 1.5, 1, 1] if presenting() else [0.9, 1.2, 1.4, 0.8, 1.2, 1.1, 1, 1]
-    cols = st.columns(widths)
-    cols[0].button(
-        "Back",
-        key="b_back",
-        icon=":material/undo:",
-        on_click=_step_back,
-        args=(run,),
-        disabled=not stepper.can_step_back,
-        help="Undo the last action (up to 200 states).",
+    actions = StepActions(
+        back=partial(_step_back, run),
+        next_phase=partial(_next_phase, run),
+        finish_step=partial(_finish_step, run),
+        run_n=partial(_run_steps, run),
+        epoch=partial(_run_epoch, run),
+        play=partial(_play, run),
+        reset=partial(_reset, run),
     )
-    cols[1].button(
-        "Next phase",
-        key="b_phase",
-        icon=":material/play_arrow:",
-        on_click=_next_phase,
-        args=(run,),
-        type="primary",
-        help=f"Run the next phase of this mini-batch: {stepper.next_phase}.",
-    )
-    cols[2].button(
-        "Complete step",
-        key="b_step",
-        icon=":material/skip_next:",
-        on_click=_finish_step,
-        args=(run,),
-        help="Finish this mini-batch through its weight update.",
-    )
-    if not presenting():
-        cols[3].number_input("N", 1, 1000, value=10, key=keys.W_RUN_N, label_visibility="collapsed")
-        cols[4].button(
-            "Run N",
-            key="b_run",
-            icon=":material/fast_forward:",
-            on_click=_run_steps,
-            args=(run,),
-            help="Run N whole steps (the number beside it).",
-        )
-        cols[5].button(
-            "Epoch",
-            key="b_epoch",
-            icon=":material/replay:",
-            on_click=_run_epoch,
-            args=(run,),
-            help="Run steps to the end of this epoch.",
-        )
-    # A switch, not a button: its value rides along with every rerun, so a click made while a
-    # play tick is running cannot be lost the way a one-shot button press can.
-    cols[-2].toggle(
-        "Play", key=keys.W_PLAY, on_change=_play, args=(run,), help=f"{PLAY_RATE:g} steps a second."
-    )
-    cols[-1].button(
-        "Reset", key="b_reset", icon=":material/restart_alt:", on_click=_reset, args=(run,)
+    step_row(
+        actions,
+        prefix="b",
+        n_key=keys.W_RUN_N,
+        play_key=keys.W_PLAY,
+        can_step_back=run.stepper.can_step_back,
+        next_help=f"Run the next phase of this mini-batch: {run.stepper.next_phase}.",
+        epoch_help="Run steps to the end of this epoch.",
+        play_rate=PLAY_RATE,
     )
 
 

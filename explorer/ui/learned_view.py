@@ -10,17 +10,17 @@ what the current network has learned, each in a tab that computes only when open
   gradient norm per layer over time, dead and saturated units, histograms of activations and
   weights per layer.
 
-The page shares the user's ``Run`` with the Explorer. Training ticks in a fragment that reruns
-on a timer while a job runs, so each tick redraws the open view and the Stop button (a
+The page shares the user's ``Run`` with the Explorer. Training ticks in ``job_fragment``'s
+timed fragment while a job runs, so each tick redraws the open view, and the Stop button (a
 callback, run before the next tick) ends the job between epochs. ``plane_tab`` puts the
-decision boundary beside the Explorer's graph. Left out: math (``explorer.analysis.learned``) and
-drawing
-(``explorer.figures``).
+decision boundary beside the Explorer's graph. Left out: math (``explorer.analysis.learned``)
+and drawing (``explorer.figures``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -50,11 +50,11 @@ from explorer.figures import (
     weight_images_figure,
 )
 from explorer.ui import keys
-from explorer.ui.epoch_job import TrainJob, advance, start
+from explorer.ui.epoch_job import TrainJob, start
+from explorer.ui.job_fragment import job_fragment
 from explorer.ui.session import Metrics, Run, act, count
+from explorer.ui.step_controls import STEP_HELP, Button, Count, control_row
 
-TICK = 0.3  # seconds between training ticks
-CHUNK_SECONDS = 0.25  # training per tick before the view is redrawn
 HEALTH_ROWS = 500  # training rows behind the activation histograms and the unit health
 GALLERY = 18  # misclassified test samples shown
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -83,9 +83,10 @@ def _back(run: Run) -> None:
 
 
 def _job(run: Run) -> TrainJob | None:
-    """The running job, dropped if something else moved the network."""
+    """The running job; one that is over, or stale (something else moved the network), is
+    dropped."""
     job: TrainJob | None = st.session_state.get(keys.TRAIN_JOB)
-    if job is not None and job.stale(run):
+    if job is not None and (job.stale(run) or not job.running):
         _stop()
         return None
     return job
@@ -93,40 +94,47 @@ def _job(run: Run) -> TrainJob | None:
 
 # -- the page --------------------------------------------------------------------------------
 def controls(run: Run, job: TrainJob | None) -> None:
-    cols = st.columns([0.9, 1.3, 0.7, 1.6, 0.9, 2.6])
-    cols[0].button(
-        "Back",
-        key="b_tr_back",
-        icon=":material/undo:",
-        on_click=_back,
-        args=(run,),
-        disabled=not run.stepper.can_step_back,
-        help="Undo the last action; a whole training run at once.",
-    )
-    cols[1].button(
-        "Complete step",
-        key="b_tr_step",
-        icon=":material/skip_next:",
-        on_click=_step,
-        args=(run,),
-        help="Finish this mini-batch through its weight update.",
-    )
-    cols[2].number_input(
-        "Epochs", 1, 1000, value=5, key=keys.W_TR_EPOCHS, label_visibility="collapsed"
-    )
-    cols[3].button(
-        "Train N epochs",
-        key="b_train",
-        icon=":material/model_training:",
-        type="primary",
-        on_click=_train,
-        args=(run,),
-        disabled=job is not None,
-        help="Train on the fast path until N more epochs have ended (an epoch under way "
-        "counts as the first). Step back undoes it.",
-    )
-    cols[4].button(
-        "Stop", key="b_stop", icon=":material/stop:", on_click=_stop, disabled=job is None
+    control_row(
+        [
+            Button(
+                "Back",
+                "b_tr_back",
+                ":material/undo:",
+                partial(_back, run),
+                help="Undo the last action; a whole training run at once.",
+                disabled=not run.stepper.can_step_back,
+                width=0.9,
+            ),
+            Button(
+                "Complete step",
+                "b_tr_step",
+                ":material/skip_next:",
+                partial(_step, run),
+                help=STEP_HELP,
+                width=1.3,
+            ),
+            Count("Epochs", keys.W_TR_EPOCHS, 5, width=0.7),
+            Button(
+                "Train N epochs",
+                "b_train",
+                ":material/model_training:",
+                partial(_train, run),
+                help="Train on the fast path until N more epochs have ended (an epoch under "
+                "way counts as the first). Step back undoes it.",
+                primary=True,
+                disabled=job is not None,
+                width=1.6,
+            ),
+            Button(
+                "Stop",
+                "b_stop",
+                ":material/stop:",
+                _stop,
+                disabled=job is None,
+                width=0.9,
+            ),
+        ],
+        space=2.6,
     )
 
 
@@ -150,21 +158,17 @@ def training_page(run: Run) -> None:
         run.notice = None
     job = _job(run)
     controls(run, job)
+    job_fragment(keys.TRAIN_JOB, partial(_live, run), partial(_live, run, None))
 
-    @st.fragment(run_every=TICK if job is not None else None)
-    def live() -> None:
-        job = _job(run)
-        if job is not None:
-            if advance(run, job, CHUNK_SECONDS):
-                _stop()
-                st.rerun(scope="app")  # done: redraw the controls, no timer
-            st.progress(job.fraction, text=f"Training: {job.done} of {job.epochs} epochs")
-        if run.failure:
-            st.error(run.failure)
-        st.caption(status(run))
-        views(run)
 
-    live()
+def _live(run: Run, job: TrainJob | None) -> None:
+    """Progress, where training stands and the open view; redrawn on every tick of a job."""
+    if job is not None:
+        st.progress(job.fraction, text=f"Training: {job.done} of {job.epochs} epochs")
+    if run.failure:
+        st.error(run.failure)
+    st.caption(status(run))
+    views(run)
 
 
 def views(run: Run) -> None:

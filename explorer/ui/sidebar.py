@@ -7,6 +7,7 @@ so the Settings built from them is always valid; limits come from ``Settings``' 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from typing import Any
 
@@ -19,6 +20,7 @@ from explorer.ui import keys
 from explorer.ui.datasets import dataset_for, parse_upload
 from explorer.ui.guard import Commit, guard, plain, show_refusal
 from explorer.ui.session import UPLOAD
+from explorer.ui.widget_memory import keep_widgets
 
 RATES = (1e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 PENALTIES = (0.0, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
@@ -26,62 +28,82 @@ DEFAULTS = Settings()
 
 
 def _init_widgets() -> None:
-    """Seed the widget keys, and hand them back to session state on every later run.
-
-    The builder's values are the user's network, so they must follow the user across pages.
-    Each page's widgets are new widgets to Streamlit, which drops their values on a page switch
-    unless they are in session state: the hand-back keeps them there after a full run. After a
-    run of only a fragment (any Explorer control) the hand-back has not happened since
-    Streamlit filed the values under the widgets, and the browser reports no widgets on a page
-    switch, so all of them are dropped. Whatever is missing then comes back from the user's
-    network (``run.settings``, a plain session key Streamlit never drops), never from the
-    defaults, which would rebuild the network; the defaults seed a session's first run."""
+    """Seed the widget keys, and keep them across pages (``keep_widgets``). The builder's
+    values are the user's network, so whatever Streamlit dropped comes back from the network
+    (``run.settings``, a plain session key Streamlit never drops), never from the defaults,
+    which would rebuild the network; the defaults seed a session's first run."""
     run = st.session_state.get(keys.RUN)
     known = DEFAULTS if run is None else run.settings
-    if any(key not in st.session_state for key in _keys_of(known)):
-        apply(known)
-        return
-    for key in _builder_keys():
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+    layers = [f"w_{what}_{i}" for i in range(MAX_HIDDEN_LAYERS) for what in ("size", "act")]
+    keep_widgets(widget_values(known), layers)
 
 
-def _builder_keys() -> list[str]:
-    names = [f"w_{f.name}" for f in fields(Settings)]
-    names += [
-        keys.W_LAYERS,
-        *(f"w_{what}_{i}" for i in range(MAX_HIDDEN_LAYERS) for what in ("size", "act")),
-    ]
-    return [k for k in names if k not in ("w_hidden_sizes", "w_hidden_activations")]
-
-
-def _keys_of(settings: Settings) -> list[str]:
-    """The widget keys that ``apply`` sets for ``settings``."""
-    names = [f"w_{f.name}" for f in fields(Settings)]
-    names.remove("w_hidden_sizes")
-    names.remove("w_hidden_activations")
-    n = len(settings.hidden_sizes)
-    return [*names, keys.W_LAYERS, *(f"w_{what}_{i}" for i in range(n) for what in ("size", "act"))]
-
-
-def apply(settings: Settings) -> None:
-    """Set every sidebar widget to ``settings`` (used on first load, by lessons and links, and
-    to restore widgets Streamlit dropped)."""
-    for f in fields(Settings):
-        if f.name in ("hidden_sizes", "hidden_activations"):
-            continue
-        st.session_state[f"w_{f.name}"] = getattr(settings, f.name)
-    st.session_state[keys.W_LAYERS] = len(settings.hidden_sizes)
+def widget_values(settings: Settings) -> dict[str, Any]:
+    """The builder's widget values that show ``settings``, by key."""
+    values = {
+        f"w_{f.name}": getattr(settings, f.name)
+        for f in fields(Settings)
+        if f.name not in ("hidden_sizes", "hidden_activations")
+    }
+    values[keys.W_LAYERS] = len(settings.hidden_sizes)
     for i, (size, act) in enumerate(
         zip(settings.hidden_sizes, settings.hidden_activations, strict=True)
     ):
-        st.session_state[f"w_size_{i}"] = size
-        st.session_state[f"w_act_{i}"] = act
+        values[f"w_size_{i}"] = size
+        values[f"w_act_{i}"] = act
+    return values
 
 
-def _number(label: str, name: str, **kw: Any) -> Any:
+def apply(settings: Settings) -> None:
+    """Set every sidebar widget to ``settings`` (used by lessons, links and files)."""
+    st.session_state.update(widget_values(settings))
+
+
+def _number(label: str, name: str, key: str | None = None, **kw: Any) -> Any:
     lim = limits(name)
-    return st.number_input(label, lim["lo"], lim["hi"], key=f"w_{name}", **kw)
+    return st.number_input(label, lim["lo"], lim["hi"], key=key or f"w_{name}", **kw)
+
+
+def _slider(label: str, name: str, step: float, key: str | None = None) -> Any:
+    lim = limits(name)
+    return st.slider(label, lim["lo"], lim["hi"], step=step, key=key or f"w_{name}")
+
+
+def _stepped(label: str, options: tuple[float, ...], key: str) -> Any:
+    """A slider over ``options`` that also offers the value the widget holds: a link, lesson or
+    file may set any value in the field's range, which Streamlit would silently move to the
+    first option."""
+    held = st.session_state.get(key)
+    if isinstance(held, float) and held not in options:
+        options = tuple(sorted({*options, held}))
+    return st.select_slider(label, options, key=key)
+
+
+TRAINING_FIELDS = ("optimizer", "momentum", "learning_rate", "batch_size", "l1", "l2")
+
+
+def training_widgets(
+    key_of: Callable[[str], str], names: Sequence[str] = TRAINING_FIELDS
+) -> dict[str, Any]:
+    """The widgets of the training settings ``names`` (the sidebar's: all of them, a Compare
+    variant's: those a variant may change), each keyed ``key_of(name)``; returns their values
+    by field name. Momentum shows only with the momentum optimizer."""
+    values: dict[str, Any] = {}
+    for name in names:
+        key = key_of(name)
+        if name == "optimizer":
+            values[name] = st.selectbox("Optimizer", OPTIMIZERS, key=key)
+        elif name == "momentum":
+            if values.get("optimizer") == "momentum":
+                values[name] = float(_slider("Momentum", name, 0.001, key))
+        elif name == "learning_rate":
+            values[name] = float(_stepped("Learning rate", RATES, key))
+        elif name == "batch_size":
+            values[name] = int(_number("Batch size", name, key, step=1))
+        else:
+            what = {"l1": "L1", "l2": "L2"}[name]
+            values[name] = float(_stepped(f"{what} regularization", PENALTIES, key))
+    return values
 
 
 def settings_sidebar() -> tuple[Settings, Dataset]:
@@ -104,7 +126,8 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
             left, right = st.columns([1, 1.4])
             st.session_state.setdefault(f"w_size_{i}", 4)
             st.session_state.setdefault(f"w_act_{i}", "tanh")
-            sizes.append(left.number_input(f"Units {i + 1}", 1, 128, key=f"w_size_{i}"))
+            with left:
+                sizes.append(_number(f"Units {i + 1}", "hidden_sizes", f"w_size_{i}"))
             acts.append(
                 right.selectbox(f"Activation {i + 1}", HIDDEN_ACTIVATIONS, key=f"w_act_{i}")
             )
@@ -115,37 +138,24 @@ def settings_sidebar() -> tuple[Settings, Dataset]:
         init = st.selectbox("Initialization", tuple(INITIALIZERS), key="w_init")
         seed = _number("Seed (initial weights and batch order)", "seed", step=1)
         st.subheader("Training")
-        optimizer = st.selectbox("Optimizer", OPTIMIZERS, key="w_optimizer")
-        momentum = DEFAULTS.momentum
-        if optimizer == "momentum":
-            momentum = st.slider("Momentum", 0.0, 0.99, key="w_momentum")
-        rate = st.select_slider("Learning rate", RATES, key="w_learning_rate")
-        batch = _number("Batch size", "batch_size", step=1)
-        l1 = st.select_slider("L1 regularization", PENALTIES, key="w_l1")
-        l2 = st.select_slider("L2 regularization", PENALTIES, key="w_l2")
-    settings = replace(
+        training = training_widgets(lambda name: f"w_{name}")
+    return replace(
         data,
         hidden_sizes=tuple(int(n) for n in sizes),
         hidden_activations=tuple(acts),
         head=head,
         init=init,
         seed=int(seed),
-        optimizer=optimizer,
-        learning_rate=float(rate),
-        batch_size=int(batch),
-        l1=float(l1),
-        l2=float(l2),
-        momentum=float(momentum),
-    )
-    return settings, dataset
+        **training,
+    ), dataset
 
 
 def _dataset_widgets(key: str) -> tuple[Dataset, Settings]:
     """The dataset, and Settings whose data fields describe it (the rest: defaults)."""
     if key in TOY_NAMES:
         _number("Points", "n_points", step=10)
-        st.slider("Noise", 0.0, 0.5, step=0.05, key="w_noise")
-        st.slider("Training share", 0.1, 0.9, step=0.1, key="w_train_ratio")
+        _slider("Noise", "noise", 0.05)
+        _slider("Training share", "train_ratio", 0.1)
         _number("Data seed", "data_seed", step=1)
         s = st.session_state
         data = replace(
