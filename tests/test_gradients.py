@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import explorer.engine.gradcheck as gradcheck
+from explorer.analysis.gradient_verdict import gradient_verdict
 from explorer.engine import (
     ACTIVATIONS,
     HIDDEN_ACTIVATIONS,
@@ -18,6 +23,7 @@ from explorer.engine import (
     gradient_check,
     init_params,
 )
+from explorer.engine.traces import Gradients
 from tests.conftest import make_data, net
 
 TOL = 1e-6
@@ -69,9 +75,11 @@ def test_backprop_matches_finite_differences_on_random_networks(
     assert _max_rel_error(spec, batch, seed) <= TOL
 
 
-def test_gradient_check_catches_a_wrong_gradient(rng: np.random.Generator) -> None:
+def test_the_check_compares_backprop_with_a_plain_difference_quotient(
+    rng: np.random.Generator,
+) -> None:
     """The check is not a tautology: its numeric side agrees with a plain float64 difference
-    quotient computed here, and would flag a gradient that is off by 1%."""
+    quotient computed here, its analytic side is backprop's."""
     spec = net((3, 4, 2), "sigmoid", "softmax", "cross_entropy")
     params = init_params(spec, rng)
     x, t = make_data(spec, 5, rng)
@@ -94,8 +102,48 @@ def test_gradient_check_catches_a_wrong_gradient(rng: np.random.Generator) -> No
         spec, params, forward(spec, params, x), error(spec, forward(spec, params, x), t)
     )
     assert first.analytic[k] == analytic.weight_der[0][1, 2]
-    wrong = 1.01 * first.analytic[k]
-    assert abs(wrong - first.numeric[k]) / abs(first.numeric[k]) > 100 * TOL
+    assert check.max_rel_error <= TOL
+
+
+def test_a_backprop_one_percent_off_in_one_weight_is_caught(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A planted bug inside the check's own backward pass: one weight's gradient 1 % off. The
+    check flags that entry and no other, and the verdict fails its layer only."""
+    spec = net((3, 4, 2), "sigmoid", "softmax", "cross_entropy")
+    params = init_params(spec, rng)
+    x, t = make_data(spec, 5, rng)
+
+    def one_off(*args: Any) -> Gradients:
+        grads = backward(*args)
+        first = grads.weight_der[0].copy()  # the traces are read-only
+        first[1, 2] *= 1.01
+        return replace(grads, weight_der=(first, *grads.weight_der[1:]))
+
+    monkeypatch.setattr(gradcheck, "backward", one_off)
+    check = gradient_check(spec, params, x, t)
+    first = check.checks[0]
+    failed = first.index[first.rel_error > TOL]
+    assert failed.tolist() == [[1, 2]] and first.rel_error.max() == pytest.approx(0.01, rel=0.01)
+    assert all((c.rel_error <= TOL).all() for c in check.checks[1:])
+    verdict = gradient_verdict(spec, check)
+    assert not verdict.passed
+    assert [r["verdict"] for r in verdict.rows()] == ["FAIL", "pass"]
+
+
+def test_a_wrong_activation_derivative_fails_the_layers_below_it(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """tanh' written as 1 - tanh(z) (the square forgotten), as a student might: every
+    gradient that backprop carries through a tanh layer is wrong, the output layer's are not."""
+    spec = net((3, 5, 4, 2), "tanh", "softmax", "cross_entropy")
+    params = init_params(spec, rng, "xavier_normal", bias=0.1)
+    x, t = make_data(spec, 6, rng)
+    tanh = ACTIVATIONS["tanh"]
+    monkeypatch.setitem(ACTIVATIONS, "tanh", replace(tanh, der=lambda z: 1 - np.tanh(z)))
+    verdict = gradient_verdict(spec, gradient_check(spec, params, x, t))
+    assert [r["verdict"] for r in verdict.rows()] == ["FAIL", "FAIL", "pass"]
+    assert verdict.summary.startswith("Fail:")
 
 
 def test_sampling_big_layers(rng: np.random.Generator) -> None:

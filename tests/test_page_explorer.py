@@ -286,3 +286,13 @@ def test_the_graph_caption_says_when_hover_is_limited_to_the_strongest_edges(at:
     at.number_input(key="w_size_0").set_value(50).run()
     at.number_input(key="w_size_1").set_value(40).run()
     assert "the 1,000 strongest edges of each layer" in caption()
+
+
+@pytest.mark.parametrize("page", ["app_pages/compare.py", "app_pages/features.py"])
+def test_a_rebuild_on_another_page_is_said_there_and_once(at: AppTest, page: str) -> None:
+    at.switch_page(page).run()
+    at.number_input(key="w_size_0").set_value(6).run()
+    assert not at.exception
+    assert any("rebuilt" in t.value for t in at.toast)
+    at.switch_page("app_pages/explorer.py").run()
+    assert not any("rebuilt" in t.value for t in at.toast)

@@ -306,9 +306,6 @@ def explorer_page(run: Run) -> None:
     """
     if not presenting():
         st.title("Backprop Explorer")
-    if run.notice:
-        st.toast(run.notice)
-        run.notice = None
     ticking = run.playing
 
     @st.fragment(run_every=PLAY_INTERVAL if ticking else None)

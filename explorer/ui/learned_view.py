@@ -153,9 +153,6 @@ def status(run: Run) -> str:
 def training_page(run: Run) -> None:
     """The whole body of the Training page."""
     st.title("Training views")
-    if run.notice:
-        st.toast(run.notice)
-        run.notice = None
     job = _job(run)
     controls(run, job)
     job_fragment(keys.TRAIN_JOB, partial(_live, run), partial(_live, run, None))

@@ -37,7 +37,7 @@ EXPLORER_PAGE = "app_pages/explorer.py"
 
 
 def setup() -> Run:
-    """Sidebar + the user's run; opens a link on a session's first run."""
+    """Sidebar + the user's run and its notice; opens a link on a session's first run."""
     goto = st.session_state.pop(keys.GOTO_PAGE, None)
     if goto is not None:
         st.switch_page(goto)
@@ -53,6 +53,9 @@ def setup() -> Run:
     presenter_switch()
     settings, dataset = settings_sidebar()
     run = sync(settings, dataset)
+    if run.notice:  # what happened to the network (rebuilt, opened, loaded), on any page
+        st.toast(run.notice)
+        run.notice = None
     write_link(run)
     return run
 
