@@ -75,12 +75,50 @@ def click_neuron(page: Any, k: int, opens: str) -> None:
                 break
             point = again
         page.mouse.click(point["x"], point["y"])
+        page.mouse.move(1, 1)  # off the graph: no hover label left to match ``opens``
         try:
             sync_api.expect(title).to_be_visible(timeout=TIMEOUT_MS / 3)
             return
         except AssertionError:
             continue
     sync_api.expect(title).to_be_visible()
+
+
+def clicker_keys(page: Any, status: Any, first: str, second: str) -> None:
+    """The clicker's keys on a stepping page whose ``status`` line says where it stands:
+    PageDown/PageUp and the arrows step the phases (``first``, ``second``: the status after one
+    and two) and back, Enter completes the step, ? lists the keys, nothing happens while a number
+    field has focus, Space plays and pauses."""
+    status.click()  # focus the page (its status line), not a field
+    page.keyboard.press("PageDown")
+    sync_api.expect(status).to_contain_text(first)
+    page.keyboard.press("ArrowRight")
+    sync_api.expect(status).to_contain_text(second)
+    page.keyboard.press("PageUp")
+    sync_api.expect(status).to_contain_text(first)
+    page.keyboard.press("ArrowLeft")
+    sync_api.expect(status).to_contain_text("start of a mini-batch")
+    page.keyboard.press("Enter")
+    sync_api.expect(status).to_contain_text("step 1 · batch of 32 · done: update")
+    page.keyboard.press("?")
+    sync_api.expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text(
+        "Page Down"
+    )
+    page.keyboard.press("Escape")
+    sync_api.expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_have_count(0)
+    field = page.get_by_role("spinbutton").first
+    field.click()
+    field.press("ArrowRight")
+    field.press("Enter")
+    page.wait_for_timeout(800)
+    sync_api.expect(status).to_contain_text("step 1 · batch of 32 · done: update")
+    status.click()
+    play = page.get_by_role("switch", name="Play")
+    page.keyboard.press(" ")
+    sync_api.expect(play).to_be_checked()
+    sync_api.expect(status).to_contain_text(re.compile(r"step [3-9]|step \d\d"))
+    page.keyboard.press(" ")
+    sync_api.expect(play).not_to_be_checked()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS, LESSON_LINK, STATUS
+from tests.e2e.conftest import ARTIFACTS, LESSON_LINK, STATUS, clicker_keys
 
 GRAPH = """() => {
   const g = [...document.querySelectorAll('.js-plotly-plot')]
@@ -73,32 +73,4 @@ def test_colours_follow_each_phase_and_the_image_is_square(page: Any, app_url: s
 def test_clicker_keys_step_back_play_and_complete(page: Any, app_url: str) -> None:
     lesson(page, app_url)
     status = page.get_by_text(STATUS)
-    status.click()  # focus the page (its status line), not a field
-    page.keyboard.press("PageDown")
-    expect(status).to_contain_text("done: forward, layer 1")
-    page.keyboard.press("ArrowRight")
-    expect(status).to_contain_text("done: forward, layer 2")
-    page.keyboard.press("PageUp")
-    expect(status).to_contain_text("done: forward, layer 1")
-    page.keyboard.press("ArrowLeft")
-    expect(status).to_contain_text("start of a mini-batch")
-    page.keyboard.press("Enter")
-    expect(status).to_contain_text("step 1")
-    page.keyboard.press("?")
-    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text("Page Down")
-    page.keyboard.press("Escape")
-    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_have_count(0)
-    # While a number field has focus the keys are the field's own.
-    field = page.get_by_role("spinbutton").first
-    field.click()
-    field.press("ArrowRight")
-    field.press("Enter")
-    page.wait_for_timeout(800)
-    expect(status).to_contain_text("step 1 · batch of 32 · done: update")
-    status.click()
-    play = page.get_by_role("switch", name="Play")
-    page.keyboard.press(" ")
-    expect(play).to_be_checked()
-    expect(status).to_contain_text(re.compile(r"step [3-9]|step \d\d"))
-    page.keyboard.press(" ")
-    expect(play).not_to_be_checked()
+    clicker_keys(page, status, "done: forward, layer 1", "done: forward, layer 2")

@@ -78,8 +78,8 @@ def test_presenter_mode_fills_a_1280x720_projector(page: Any) -> None:
     assert graph["fonts"] and min(graph["fonts"]) >= 16, graph["fonts"]
     page.screenshot(path=str(ARTIFACTS.joinpath("presenter_1280x720.png")))
     # click an output neuron: the inspector beside the graph, in view
-    click_neuron(page, -1, "output (softmax), unit 9")
-    title = page.get_by_text("output (softmax), unit 9")
+    click_neuron(page, -1, "output (softmax), unit 9 (batch)")
+    title = page.get_by_text("output (softmax), unit 9 (batch)")
     expect(title).to_be_in_viewport()
     expect(page.get_by_role("heading", name="Neuron inspector")).to_be_in_viewport()
     assert _in_view(page, page.evaluate(MEASURE)["chart"])

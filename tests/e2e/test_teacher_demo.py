@@ -155,6 +155,6 @@ def test_the_whole_classroom_demo(page: Any, app_url: str) -> None:
     step_through_a_mini_batch(page, 1, "11_presenter")
     for name in ("Next phase", "Back", "Complete step"):
         expect(page.get_by_role("button", name=name)).to_be_in_viewport()
-    click_neuron(page, -1, "output (softmax), unit 9")
-    expect(page.get_by_text("output (softmax), unit 9")).to_be_in_viewport()
+    click_neuron(page, -1, "output (softmax), unit 9 (batch)")
+    expect(page.get_by_text("output (softmax), unit 9 (batch)")).to_be_in_viewport()
     agree(page, "12_presenter_inspected")
