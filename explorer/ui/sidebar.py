@@ -74,8 +74,9 @@ def _stepped(label: str, options: tuple[float, ...], key: str) -> Any:
     file may set any value in the field's range, which Streamlit would silently move to the
     first option."""
     held = st.session_state.get(key)
-    if isinstance(held, float) and held not in options:
-        options = tuple(sorted({*options, held}))
+    if isinstance(held, int | float) and not isinstance(held, bool) and held not in options:
+        options = tuple(sorted({*options, float(held)}))
+        st.session_state[key] = float(held)
     return st.select_slider(label, options, key=key)
 
 
