@@ -25,7 +25,14 @@ import explorer.figures
 from explorer.engine import NetworkSpec, Params, Phase, Stepper, TrainConfig
 from explorer.engine.units import QUANTITIES, shown, unit_values
 from explorer.figures import NODE_TRACE, build, network_figure, neuron_at
-from explorer.figures.network import HOVER_EDGES, NOT_COMPUTED, hover_limited
+from explorer.figures.network import (
+    DRAWN_EDGES,
+    HOVER_EDGES,
+    NOT_COMPUTED,
+    drawn_edges,
+    edges_capped,
+    hover_limited,
+)
 from tests.conftest import graph_labels, net, validated_figure
 
 SMALL = net((2, 3, 2), "sigmoid", "sigmoid", "mse")
@@ -205,6 +212,41 @@ def test_dense_layers_hover_their_strongest_edges_and_draw_them_all() -> None:
     weakest_shown = np.abs(cd[:, 2]).min()
     assert np.sum(np.abs(w) > weakest_shown * (1 + 1e-6)) < HOVER_EDGES  # none stronger left out
     assert len(segments(fig)) == 2 * 50 + 50 * 40 + 40  # every edge is still drawn
+
+
+def test_a_layer_denser_than_the_cap_draws_its_strongest_edges() -> None:
+    """A 100 x 50 layer (5,000 edges) draws DRAWN_EDGES of them, the strongest by what the edges
+    show (the weights, then dL/dw once backward reaches it); the layers around it draw all."""
+    spec = net((2, 100, 50, 1), "tanh", "sigmoid", "mse")
+    s = stepper(spec)
+    pos = node_positions(network_figure(spec, s.state))
+
+    def drawn(fig: go.Figure) -> set[tuple[int, int]]:
+        """The (source, target) units of the drawn edges between the two hidden layers."""
+        at = {xy: unit for (layer, unit), xy in pos.items()}
+        return {
+            (at[a], at[b])
+            for a, b in segments(fig)
+            if a in at and b in at and pos.get((0, at[a])) == a and pos.get((1, at[b])) == b
+        }
+
+    def strongest(values: np.ndarray) -> set[tuple[int, int]]:
+        flat = np.argsort(-np.abs(values).ravel())[:DRAWN_EDGES]
+        return {(int(i), int(j)) for i, j in zip(*np.divmod(flat, values.shape[1]), strict=True)}
+
+    fig = network_figure(spec, s.state)
+    assert drawn(fig) == strongest(s.state.params.weights[1])
+    assert len(segments(fig)) == 2 * 100 + DRAWN_EDGES + 50
+    assert drawn_edges(spec, top_k=200) == [200, DRAWN_EDGES, 50]
+    assert edges_capped(spec) and not edges_capped(
+        net((784, 128, 32, 10), "relu", "softmax", "mse")
+    )
+    s.finish_step()
+    s.advance()  # forward 1 of the next batch: the old gradients are gone
+    while s.state.layer_gradients(1) is None:
+        s.advance()
+    fig = network_figure(spec, s.state, edge_by="weight_der")
+    assert drawn(fig) == strongest(s.state.layer_gradients(1).weight_der)
 
 
 def test_node_hover_shows_the_numbers() -> None:

@@ -296,3 +296,14 @@ def test_a_rebuild_on_another_page_is_said_there_and_once(at: AppTest, page: str
     assert any("rebuilt" in t.value for t in at.toast)
     at.switch_page("app_pages/explorer.py").run()
     assert not any("rebuilt" in t.value for t in at.toast)
+
+
+def test_a_wide_network_says_its_dense_layers_draw_their_strongest_edges(at: AppTest) -> None:
+    def caption() -> str:
+        return next(c.value for c in at.caption if c.value.startswith("Click a neuron"))
+
+    assert "draws its strongest" not in caption()
+    at.number_input(key="w_size_0").set_value(128).run()
+    at.number_input(key="w_size_1").set_value(64).run()  # 8,192 edges between them
+    assert not at.exception
+    assert "A layer of more than 4,096 edges draws its strongest 4,096." in caption()

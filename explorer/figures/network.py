@@ -19,7 +19,8 @@ line traces per layer bucketed by sign and magnitude, float32 with NaN separator
 trace per edge, each bucket drawn as a few long walks (about one point per edge, remembered:
 a phase changes one layer's edges, and the page sends only changed traces); line traces hover
 only at their vertices, so an invisible marker near the middle of each edge (one trace per layer;
-a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number. An input of
+a layer's ``HOVER_EDGES`` strongest where it has more) carries the edge's number; a layer of
+more than ``DRAWN_EDGES`` edges draws its strongest by what they show. An input of
 more than 64 values is drawn as its image with only the ``top_k`` strongest edges into the
 first layer, drawn square (the axes keep one scale) left of the graph, with the pixels those
 edges start from dotted. plotly draws a heatmap below every line trace whatever their order,
@@ -56,6 +57,10 @@ IMAGE_INPUT_OVER = 64  # inputs larger than this are drawn as an image, not as n
 # plotly still hovers them, without one SVG node each); where edges are denser than this one
 # cannot point at a single one anyway.
 HOVER_EDGES = 1000
+# Edges drawn per layer, at most: a denser layer (128 x 128 is 16,384) draws its strongest by
+# what it shows, as the image input draws its top_k. Past this a layer is a block of colour in
+# which no edge can be followed, and its edges were most of a wide network's repaint.
+DRAWN_EDGES = 4096
 PHASE = "phase"  # colour by what the phase just run computed
 COLOR_BY = (PHASE, *QUANTITIES)
 EDGE_BY = (PHASE, "weight", "weight_der")
@@ -277,13 +282,25 @@ def network_figure(
     return figure(traces, layout)
 
 
-def hover_limited(spec: NetworkSpec, top_k: int) -> bool:
-    """Whether a layer draws more edges than HOVER_EDGES, so only its strongest hover (an image
-    input draws its ``top_k`` strongest)."""
-    drawn = [a * b for a, b in itertools.pairwise(spec.sizes)]
+def drawn_edges(spec: NetworkSpec, top_k: int) -> list[int]:
+    """How many edges each layer draws: all, or its DRAWN_EDGES strongest (an image input its
+    ``top_k`` strongest)."""
+    drawn = [min(a * b, DRAWN_EDGES) for a, b in itertools.pairwise(spec.sizes)]
     if spec.input_size > IMAGE_INPUT_OVER:
-        drawn[0] = min(drawn[0], top_k)
-    return max(drawn) > HOVER_EDGES
+        drawn[0] = min(spec.sizes[0] * spec.sizes[1], top_k)
+    return drawn
+
+
+def edges_capped(spec: NetworkSpec) -> bool:
+    """Whether a layer draws only its DRAWN_EDGES strongest edges (an image input's top_k
+    aside)."""
+    pairs = list(itertools.pairwise(spec.sizes))[spec.input_size > IMAGE_INPUT_OVER :]
+    return any(a * b > DRAWN_EDGES for a, b in pairs)
+
+
+def hover_limited(spec: NetworkSpec, top_k: int) -> bool:
+    """Whether a layer draws more edges than HOVER_EDGES, so only its strongest hover."""
+    return max(drawn_edges(spec, top_k)) > HOVER_EDGES
 
 
 def neuron_at(fig: go.Figure, points: list[dict[str, Any]]) -> tuple[int, int] | None:
@@ -669,7 +686,7 @@ def _edges(
             src, dst = np.divmod(flat, w.shape[1])
             x0, y0 = lay.pixel_centres(src)
         else:
-            src, dst = (i.ravel() for i in np.indices(w.shape))
+            src, dst = np.divmod(np.sort(_strongest(values, DRAWN_EDGES)), w.shape[1])
             x0, y0 = _node_xy(lay, layer - 1)
             x0, y0 = x0[src], y0[src]
         x1, y1 = _node_xy(lay, layer)

@@ -19,7 +19,15 @@ import streamlit as st
 
 from explorer.engine import Stepper, predict_classes
 from explorer.figures import curves_figure, network_figure
-from explorer.figures.network import COLOR_BY, EDGE_BY, HOVER_EDGES, PHASE, hover_limited
+from explorer.figures.network import (
+    COLOR_BY,
+    DRAWN_EDGES,
+    EDGE_BY,
+    HOVER_EDGES,
+    PHASE,
+    edges_capped,
+    hover_limited,
+)
 from explorer.state.session_file import save_session
 from explorer.ui import keys
 from explorer.ui.draw_view import draw_digit_panel
@@ -228,8 +236,12 @@ def graph(run: Run, color_by: str, edge_by: str, sample: int | None, top_k: int)
     edges = "edges"
     if hover_limited(run.spec, top_k):
         edges = f"the {HOVER_EDGES:,} strongest edges of each layer"
+    capped = ""
+    if edges_capped(run.spec):
+        capped = f"A layer of more than {DRAWN_EDGES:,} edges draws its strongest {DRAWN_EDGES:,}. "
     st.caption(
         f"Click a neuron to inspect it. Hover over neurons and {edges} for exact numbers. "
+        + capped
         + KEYS_HELP
     )
 
